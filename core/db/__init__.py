@@ -1,0 +1,1 @@
+"""Database layer: ORM models, engine factory, embedded server, migrations runner."""

@@ -1,0 +1,48 @@
+"""What every ``__main__`` shares: settings, logging, the event loop and clean shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from config.logging import configure_logging, get_logger
+from config.settings import Settings
+
+log = get_logger("core")
+
+
+async def wait_for_shutdown() -> None:
+    """Return on SIGINT or SIGTERM, so Ctrl-C unwinds the context managers instead of raising."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+    log.info("shutdown_requested")
+
+
+def run_main(component: str, main: Callable[[Settings], Coroutine[Any, Any, None]]) -> None:
+    """Build settings once, configure logging, run ``main`` on uvloop when available."""
+    try:
+        settings = Settings()
+    except Exception as exc:  # a bad environment is a user error: say so, no traceback
+        print(f"{component}: invalid configuration: {exc}", file=sys.stderr)  # noqa: T201
+        raise SystemExit(2) from None
+    configure_logging(settings)
+    try:
+        import uvloop
+
+        runner: Callable[..., Any] = uvloop.run
+    except ImportError:  # pragma: no cover - uvloop is a dependency except on Windows
+        runner = asyncio.run
+    with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C during shutdown
+        runner(main(settings))
+    log.info("stopped", process=component)
