@@ -1,0 +1,1 @@
+"""Storage access behind plain methods; repositories take a session and never commit."""

@@ -1,0 +1,1 @@
+"""Use cases: framework-free services that take a unit of work and speak the domain."""
