@@ -1,0 +1,1 @@
+"""OCPP central system: websocket server, per-version adapters, command executor."""
