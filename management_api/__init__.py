@@ -1,0 +1,1 @@
+"""Partner-facing REST API (aiohttp)."""

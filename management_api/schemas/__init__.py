@@ -1,0 +1,1 @@
+"""Pydantic models of the HTTP contract: they validate requests and make the OpenAPI document."""

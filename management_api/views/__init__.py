@@ -1,0 +1,1 @@
+"""Request handlers, one module per resource; each is an ``Operation`` listed in ``routes.py``."""

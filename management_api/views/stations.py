@@ -1,0 +1,132 @@
+"""Stations: register chargers (with their connectors), change them, soft-delete them."""
+
+from __future__ import annotations
+
+import uuid
+
+from aiohttp import web
+
+from core.repositories.catalog import StationFilter
+from core.services import catalog
+from management_api.endpoints import ANY_ROLE, WRITERS, Reply, operation, scope_of, uow_of
+from management_api.schemas.common import Page, page_of
+from management_api.schemas.stations import (
+    StationCreate,
+    StationListParams,
+    StationOut,
+    StationPatch,
+    StationReplace,
+)
+
+API = "/api/v1"
+CONFLICTS = (
+    "409 when the charge_point_id, the name (within the partner) or the device_id is taken, or "
+    "when the type has fewer plugs than the connectors use."
+)
+
+
+@operation(tag="stations", roles=ANY_ROLE, query=StationListParams, response=Page[StationOut])
+async def list_stations(request: web.Request, query: StationListParams) -> Page[StationOut]:
+    """List the caller's stations, filtered.
+
+    `status` matches stations with at least one connector in that status; `q` is a
+    case-insensitive substring of the name or the charge_point_id; `partner_id` is for admins.
+    """
+    filters = StationFilter(
+        owner=query.partner_id,
+        type_id=query.type_id,
+        current_type=query.current_type,
+        site_id=query.site_id,
+        status=query.status,
+        online=query.online,
+        firmware_version=query.firmware_version,
+        q=query.q,
+    )
+    page = await catalog.list_stations(
+        uow=uow_of(request),
+        partner_id=scope_of(request),
+        filters=filters,
+        sort=query.sort,
+        cursor=query.cursor,
+        limit=query.limit,
+    )
+    return page_of(StationOut, page)
+
+
+@operation(tag="stations", roles=ANY_ROLE, response=StationOut)
+async def get_station(request: web.Request, station_id: uuid.UUID) -> StationOut:
+    """Get a station with its connectors."""
+    record = await catalog.get_station(
+        uow=uow_of(request), partner_id=scope_of(request), station_id=station_id
+    )
+    return StationOut.model_validate(record)
+
+
+@operation(
+    tag="stations",
+    roles=WRITERS,
+    body=StationCreate,
+    response=StationOut,
+    status=201,
+    errors={409},
+)
+async def create_station(request: web.Request, body: StationCreate) -> Reply:
+    """Register a station, optionally with its connectors.
+
+    An admin names the partner (`partner_id`); for an operator it is implied. Connectors are
+    numbered 1..plug_count with at most one priority; any violation rolls the whole station
+    back. 409 when the charge_point_id, the name (within the partner) or the device_id is taken,
+    or a connector breaks a rule.
+    """
+    record = await catalog.create_station(
+        uow=uow_of(request),
+        partner_id=scope_of(request),
+        values=body.values(),
+        connectors=[connector.model_dump() for connector in body.connectors],
+    )
+    return Reply(
+        StationOut.model_validate(record), 201, {"Location": f"{API}/stations/{record.id}"}
+    )
+
+
+@operation(tag="stations", roles=WRITERS, body=StationReplace, response=StationOut, errors={409})
+async def replace_station(
+    request: web.Request, station_id: uuid.UUID, body: StationReplace
+) -> StationOut:
+    """Replace a station's description (omitted fields become null).
+
+    `device_id`, `partner_id`, `registration_status` and `ocpp_password` are kept unless given;
+    connectors are managed through their own endpoints.
+    """
+    record = await catalog.update_station(
+        uow=uow_of(request),
+        partner_id=scope_of(request),
+        station_id=station_id,
+        values=body.values(),
+    )
+    return StationOut.model_validate(record)
+
+
+@operation(tag="stations", roles=WRITERS, body=StationPatch, response=StationOut, errors={409})
+async def update_station(
+    request: web.Request, station_id: uuid.UUID, body: StationPatch
+) -> StationOut:
+    """Change fields of a station."""
+    record = await catalog.update_station(
+        uow=uow_of(request),
+        partner_id=scope_of(request),
+        station_id=station_id,
+        values=body.changes(),
+    )
+    return StationOut.model_validate(record)
+
+
+@operation(tag="stations", roles=WRITERS, status=204)
+async def delete_station(request: web.Request, station_id: uuid.UUID) -> None:
+    """Delete a station (soft): it is gone from the API and its name and identity are free.
+
+    Its history (transactions, meter values, commands) is kept.
+    """
+    await catalog.delete_station(
+        uow=uow_of(request), partner_id=scope_of(request), station_id=station_id
+    )
