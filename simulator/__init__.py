@@ -1,0 +1,1 @@
+"""Charger simulator: a black box that speaks only OCPP over real websockets."""

@@ -1,0 +1,178 @@
+"""``python -m simulator``: thousands of simulated chargers against an OCPP central system.
+
+Reads only its command line (it speaks OCPP and HTTP, and imports nothing of the central
+system), sets up logging, runs until Ctrl-C or ``--duration`` and prints a summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from simulator.logs import Console, setup_logging
+from simulator.options import PROTOCOL_CHOICES, SCENARIOS, Options
+from simulator.runner import run, run_event_loop
+
+_EPILOG = """\
+scenarios:
+  idle      chargers boot and heartbeat; remote starts run until a remote stop
+  charging  drivers arrive at random, authorize, charge (meter values), leave
+  mixed     charging with per-phase currents and occasional faults; 1 in 4 idle
+  storm     idle, but every charger connects at once (no ramp)
+  ingest    closed loop of Authorize, start, status, 3 x meter values, stop,
+            status, Heartbeat as fast as the central system answers
+
+examples:
+  python -m simulator --register --client-id admin --client-secret ...
+  python -m simulator --count 2000 --protocol mixed --scenario idle --duration 60 --json out.json
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line; every option has a default that makes a sensible demo."""
+    parser = argparse.ArgumentParser(
+        prog="python -m simulator",
+        description="Simulate OCPP 1.6J / 2.0.1 charging stations over real websockets.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    defaults = Options()
+    fleet = parser.add_argument_group("fleet")
+    fleet.add_argument("--url", default=defaults.url, help="central system endpoint (%(default)s)")
+    fleet.add_argument("--count", type=int, default=defaults.count, help="chargers (%(default)s)")
+    fleet.add_argument(
+        "--protocol",
+        choices=PROTOCOL_CHOICES,
+        default=defaults.protocol,
+        help="OCPP version; mixed = half each (%(default)s)",
+    )
+    fleet.add_argument(
+        "--connectors", type=int, default=defaults.connectors, help="per charger (%(default)s)"
+    )
+    fleet.add_argument(
+        "--id-prefix", default=defaults.id_prefix, help="identities <prefix>00001... (%(default)s)"
+    )
+    fleet.add_argument("--password", help="HTTP Basic password (OCPP security profile 1)")
+    fleet.add_argument(
+        "--power-kw",
+        type=float,
+        help="connector power (default: from the registered station type, else 11)",
+    )
+    fleet.add_argument(
+        "--tags", type=int, help="id tags the drivers share (default: one per charger, max 100)"
+    )
+
+    behaviour = parser.add_argument_group("behaviour")
+    behaviour.add_argument(
+        "--scenario", choices=SCENARIOS, default=defaults.scenario, help="(%(default)s)"
+    )
+    behaviour.add_argument(
+        "--heartbeat",
+        type=float,
+        help="heartbeat interval in s (default: what the boot answer says)",
+    )
+    behaviour.add_argument(
+        "--meter-interval",
+        type=float,
+        default=defaults.meter_interval,
+        help="seconds between meter values during a transaction (%(default)s)",
+    )
+    behaviour.add_argument(
+        "--session",
+        type=float,
+        default=defaults.session,
+        help="mean session length in s (%(default)s)",
+    )
+    behaviour.add_argument(
+        "--pause",
+        type=float,
+        default=defaults.pause,
+        help="mean time between sessions in s (%(default)s)",
+    )
+    behaviour.add_argument(
+        "--duration", type=float, help="stop after this many seconds (default: run until Ctrl-C)"
+    )
+    behaviour.add_argument(
+        "--ramp", type=float, help="spread connects over this many seconds (default: count/500)"
+    )
+    behaviour.add_argument("--seed", type=int, help="random seed for reproducible runs")
+
+    scale = parser.add_argument_group("scale and timing")
+    scale.add_argument(
+        "--processes", type=int, default=defaults.processes, help="worker processes (%(default)s)"
+    )
+    scale.add_argument(
+        "--call-timeout", type=float, default=defaults.call_timeout, help="s (%(default)s)"
+    )
+    scale.add_argument(
+        "--connect-timeout", type=float, default=defaults.connect_timeout, help="s (%(default)s)"
+    )
+    scale.add_argument(
+        "--backoff-min",
+        type=float,
+        default=defaults.backoff_min,
+        help="first reconnect delay in s (%(default)s)",
+    )
+    scale.add_argument(
+        "--backoff-max",
+        type=float,
+        default=defaults.backoff_max,
+        help="longest reconnect delay in s (%(default)s)",
+    )
+    scale.add_argument(
+        "--reboot-delay",
+        type=float,
+        default=defaults.reboot_delay,
+        help="s a Reset takes (%(default)s)",
+    )
+
+    api = parser.add_argument_group("registration through the REST API")
+    api.add_argument("--register", action="store_true", help="create stations and id tags first")
+    api.add_argument("--api", default=defaults.api, help="REST API base URL (%(default)s)")
+    api.add_argument("--client-id", help="API client id (an admin, or an operator of a partner)")
+    api.add_argument("--client-secret", help="API client secret")
+
+    output = parser.add_argument_group("output")
+    output.add_argument(
+        "--json", dest="json_path", metavar="FILE", help="write the summary as JSON"
+    )
+    output.add_argument(
+        "--report-interval",
+        type=float,
+        default=defaults.report_interval,
+        help="seconds between progress lines when not on a terminal (%(default)s)",
+    )
+    output.add_argument(
+        "--log-level",
+        default=defaults.log_level,
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        help="(%(default)s)",
+    )
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None = None) -> Options:
+    """Options from the command line; exits with status 2 and a message when they are wrong."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    options = Options(**vars(args))
+    problems = options.problems()
+    if problems:
+        parser.error("; ".join(problems))
+    return options
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the simulator; Ctrl-C ends it with a summary, not a traceback."""
+    options = parse_args(argv)
+    console = Console()
+    setup_logging(console.line, options.log_level)
+    try:
+        return int(run_event_loop(run(options, console)))
+    except KeyboardInterrupt:  # a second Ctrl-C while shutting down
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
