@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine
@@ -31,8 +32,10 @@ async def wait_for_shutdown() -> None:
 
 def run_main(component: str, main: Callable[[Settings], Coroutine[Any, Any, None]]) -> None:
     """Build settings once, configure logging, run ``main`` on uvloop when available."""
+    # `make run` copies config/example.env to .env; the real environment still wins over it.
+    env_file = os.environ.get("ENV_FILE", ".env") or None
     try:
-        settings = Settings()
+        settings = Settings(_env_file=env_file)
     except Exception as exc:  # a bad environment is a user error: say so, no traceback
         print(f"{component}: invalid configuration: {exc}", file=sys.stderr)  # noqa: T201
         raise SystemExit(2) from None

@@ -32,6 +32,7 @@ class SystemProcess:
             for key, value in os.environ.items()
             if key not in {"DATABASE_URL", "REDIS_URL"}
         }
+        full_env["ENV_FILE"] = ""  # a developer's .env must not leak into the test
         full_env.update(env)
         self._log = log_path.open("wb")
         self.proc = subprocess.Popen(
