@@ -21,6 +21,7 @@ from config.settings import Settings, UnknownStationPolicy
 from core.domain.enums import OcppProtocol
 from core.runtime import Resources
 from core.services.charging import ChargingOp, ChargingService, apply_charging_batch
+from core.services.commands import CommandRecorder, QueuedCommandDispatcher
 from core.services.group_commit import GroupCommitWriter, driver_transaction
 from csms import v16, v201
 from csms.dialect import Dialect
@@ -79,8 +80,15 @@ def tls_context(settings: Settings) -> ssl.SSLContext | None:
 
 
 @contextlib.asynccontextmanager
-async def serve_csms(resources: Resources) -> AsyncIterator[Server]:
-    """Listen for chargers until the block exits, then close every socket with GOING_AWAY."""
+async def serve_csms(
+    resources: Resources, *, recorder: CommandRecorder | None = None
+) -> AsyncIterator[Server]:
+    """Listen for chargers until the block exits, then close every socket with GOING_AWAY.
+
+    Queued commands are delivered (and stale ones swept) by a dispatcher running here, through
+    ``recorder``: the one the caller shares with the API in one process (the caller starts and
+    closes it), else one of this server's own.
+    """
     settings = resources.settings
     registry = ConnectionRegistry()
     metrics = CsmsMetrics(connected=lambda: len(registry))
@@ -123,6 +131,10 @@ async def serve_csms(resources: Resources) -> AsyncIterator[Server]:
         resources.command_bus.bind_executor(
             OcppCommandExecutor(registry, max_timeout=settings.ocpp_call_timeout, metrics=metrics)
         )
+        if recorder is None:
+            recorder = await stack.enter_async_context(CommandRecorder.from_resources(resources))
+        # Subscribed before the server accepts anyone: no station.connected is missed.
+        await stack.enter_async_context(QueuedCommandDispatcher(recorder=recorder))
         server = await stack.enter_async_context(
             serve(
                 gateway.handle,

@@ -19,8 +19,9 @@ from aiohttp import web
 from config.logging import get_logger
 from core.runtime import Resources
 from core.services.auth import TokenService, ensure_admin_client, signing_secret
+from core.services.commands import CommandRecorder
 from management_api.endpoints import build_handler
-from management_api.keys import METRICS, OPENAPI, RESOURCES, TOKENS
+from management_api.keys import COMMAND_RECORDER, METRICS, OPENAPI, RESOURCES, TOKENS
 from management_api.metrics import ApiMetrics
 from management_api.middlewares import problem_details, request_context
 from management_api.openapi import build_openapi
@@ -57,8 +58,19 @@ async def _bootstrap_admin(app: web.Application) -> None:
     )
 
 
-def create_app(resources: Resources) -> web.Application:
-    """Build the aiohttp application around already-open resources."""
+async def _own_recorder(app: web.Application) -> AsyncIterator[None]:
+    recorder = app[COMMAND_RECORDER]
+    await recorder.start()
+    yield
+    await recorder.close()
+
+
+def create_app(resources: Resources, *, recorder: CommandRecorder | None = None) -> web.Application:
+    """Build the aiohttp application around already-open resources.
+
+    ``recorder`` is shared with csms when both run in one process (the launcher), and then
+    started and closed by the caller; without one the application owns its own.
+    """
     settings = resources.settings
     app = web.Application(
         middlewares=[request_context, problem_details], client_max_size=MAX_BODY_BYTES
@@ -81,14 +93,23 @@ def create_app(resources: Resources) -> web.Application:
     app.router.add_static(STATIC_PATH, swagger_ui_bundle.swagger_ui_path, name="swagger_static")
     app[OPENAPI] = orjson.dumps(build_openapi(routes, title=API_TITLE, version=_version()))
     app.on_startup.append(_bootstrap_admin)
+    if recorder is None:
+        app[COMMAND_RECORDER] = CommandRecorder.from_resources(resources)
+        app.cleanup_ctx.append(_own_recorder)
+    else:
+        app[COMMAND_RECORDER] = recorder
     return app
 
 
 @contextlib.asynccontextmanager
-async def serve_api(resources: Resources) -> AsyncIterator[web.AppRunner]:
-    """Serve HTTP until the block exits."""
+async def serve_api(
+    resources: Resources, *, recorder: CommandRecorder | None = None
+) -> AsyncIterator[web.AppRunner]:
+    """Serve HTTP until the block exits (``recorder``: see ``create_app``)."""
     settings = resources.settings
-    runner = web.AppRunner(create_app(resources), access_log=None, handle_signals=False)
+    runner = web.AppRunner(
+        create_app(resources, recorder=recorder), access_log=None, handle_signals=False
+    )
     await runner.setup()
     site = web.TCPSite(runner, settings.api_host, settings.api_port)
     await site.start()

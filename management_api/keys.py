@@ -6,6 +6,7 @@ from aiohttp import web
 
 from core.runtime import Resources
 from core.services.auth import Principal, TokenService
+from core.services.commands import CommandRecorder
 from management_api.metrics import ApiMetrics
 
 #: The process' shared resources (database, buses, token store, rate limiter, clock).
@@ -14,6 +15,8 @@ RESOURCES = web.AppKey("resources", Resources)
 TOKENS = web.AppKey("tokens", TokenService)
 #: Prometheus collectors of this application.
 METRICS = web.AppKey("metrics", ApiMetrics)
+#: Sends remote commands and records their answers (started with the application).
+COMMAND_RECORDER = web.AppKey("command_recorder", CommandRecorder)
 #: The OpenAPI document, rendered once at start-up.
 OPENAPI = web.AppKey("openapi", bytes)
 

@@ -64,8 +64,23 @@ ConnectorNumber = Annotated[int, Field(ge=1, le=16)]
 ConfigurationKey = Annotated[str, Field(min_length=1, max_length=101)]
 
 
+def _no_nul(value: Any) -> Any:
+    # PostgreSQL cannot store NUL in jsonb: refusing it here keeps a client mistake a 422.
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    if isinstance(value, list):
+        for item in value:
+            _no_nul(item)
+    return value
+
+
 class _Payload(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        return _no_nul(value)
 
 
 class RemoteStartPayload(_Payload):
