@@ -30,15 +30,23 @@ async def wait_for_shutdown() -> None:
     log.info("shutdown_requested")
 
 
-def run_main(component: str, main: Callable[[Settings], Coroutine[Any, Any, None]]) -> None:
-    """Build settings once, configure logging, run ``main`` on uvloop when available."""
-    # `make run` copies config/example.env to .env; the real environment still wins over it.
+def load_settings(component: str) -> Settings:
+    """The process's settings, once: environment first, then `.env` (or ``ENV_FILE``).
+
+    `make run` copies config/example.env to .env, so a newcomer edits one file; the real
+    environment still wins (containers, CI). A bad value is a user error: one line, exit 2.
+    """
     env_file = os.environ.get("ENV_FILE", ".env") or None
     try:
-        settings = Settings(_env_file=env_file)
-    except Exception as exc:  # a bad environment is a user error: say so, no traceback
+        return Settings(_env_file=env_file)
+    except Exception as exc:
         print(f"{component}: invalid configuration: {exc}", file=sys.stderr)  # noqa: T201
         raise SystemExit(2) from None
+
+
+def run_main(component: str, main: Callable[[Settings], Coroutine[Any, Any, None]]) -> None:
+    """Build settings once, configure logging, run ``main`` on uvloop when available."""
+    settings = load_settings(component)
     configure_logging(settings)
     try:
         import uvloop
