@@ -98,8 +98,33 @@ class StationPatch(PatchBody):
     )
 
 
+class RunningTransactionOut(ResponseModel):
+    """A charging session still running on a station, with the energy delivered so far."""
+
+    id: uuid.UUID
+    transaction_id: str = Field(description="The OCPP transaction id (integer text for 1.6).")
+    connector_number: int
+    id_tag: str | None
+    started_at: datetime
+    meter_start_wh: float | None
+    energy_wh: float | None = Field(
+        description="Energy so far from the last energy register sample; null without one."
+    )
+    energy_at: datetime | None = Field(description="When that sample was taken.")
+
+
+class StationConnectorOut(ConnectorOut):
+    """A connector as part of its station: its last reported status and running session."""
+
+    active_transaction: RunningTransactionOut | None
+
+
 class StationOut(ResponseModel):
-    """A station; ``ocpp_password`` is write-only and never appears here."""
+    """A station and its live state; ``ocpp_password`` is write-only and never appears here.
+
+    ``online``, ``last_seen_at``, each connector's status and error code and the running
+    sessions are what the charger last reported.
+    """
 
     id: uuid.UUID
     partner_id: uuid.UUID | None
@@ -117,7 +142,11 @@ class StationOut(ResponseModel):
     registration_status: RegistrationStatus
     online: bool
     last_seen_at: datetime | None
-    connectors: list[ConnectorOut]
+    connectors: list[StationConnectorOut]
+    active_transactions: list[RunningTransactionOut] = Field(
+        description="Every running session, newest first (also on a connector number that "
+        "has no connector record)."
+    )
     created_at: datetime
     updated_at: datetime
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
+from collections.abc import Sequence
+from typing import Any
 
 from aiohttp import web
 
-from core.repositories.catalog import StationFilter
-from core.services import catalog
+from core.repositories.catalog import StationFilter, StationRecord
+from core.repositories.history import StationLiveState
+from core.services import catalog, history
 from management_api.endpoints import ANY_ROLE, WRITERS, Reply, operation, scope_of, uow_of
-from management_api.schemas.common import Page, page_of
+from management_api.schemas.common import Page
 from management_api.schemas.stations import (
     StationCreate,
     StationListParams,
@@ -23,6 +27,44 @@ CONFLICTS = (
     "409 when the charge_point_id, the name (within the partner) or the device_id is taken, or "
     "when the type has fewer plugs than the connectors use."
 )
+
+
+def _station_out(record: StationRecord, live: StationLiveState | None) -> StationOut:
+    """The record (description) merged with the live state read just after it."""
+    data: dict[str, Any] = dataclasses.asdict(record)
+    running: dict[uuid.UUID, Any] = {}
+    if live is not None:
+        data["online"] = live.online
+        data["last_seen_at"] = live.last_seen_at
+        data["active_transactions"] = [dataclasses.asdict(tx) for tx in live.active_transactions]
+        running = {
+            connector.id: None
+            if connector.active_transaction is None
+            else dataclasses.asdict(connector.active_transaction)
+            for connector in live.connectors
+        }
+    else:  # deleted between the two reads: show the description alone
+        data["active_transactions"] = []
+    for connector in data["connectors"]:
+        connector["active_transaction"] = running.get(connector["id"])
+    return StationOut.model_validate(data)
+
+
+async def _with_live_state(
+    request: web.Request, records: Sequence[StationRecord]
+) -> list[StationOut]:
+    """Station responses with their live state, read for the whole batch at once (no N+1)."""
+    live = await history.station_live_state(
+        uow=uow_of(request),
+        station_ids=[record.id for record in records],
+        partner_id=scope_of(request),
+    )
+    return [_station_out(record, live.get(record.id)) for record in records]
+
+
+async def _one(request: web.Request, record: StationRecord) -> StationOut:
+    (out,) = await _with_live_state(request, [record])
+    return out
 
 
 @operation(tag="stations", roles=ANY_ROLE, query=StationListParams, response=Page[StationOut])
@@ -50,16 +92,18 @@ async def list_stations(request: web.Request, query: StationListParams) -> Page[
         cursor=query.cursor,
         limit=query.limit,
     )
-    return page_of(StationOut, page)
+    return Page[StationOut](
+        items=await _with_live_state(request, page.items), next_cursor=page.next_cursor
+    )
 
 
 @operation(tag="stations", roles=ANY_ROLE, response=StationOut)
 async def get_station(request: web.Request, station_id: uuid.UUID) -> StationOut:
-    """Get a station with its connectors."""
+    """Get a station with its connectors and live state."""
     record = await catalog.get_station(
         uow=uow_of(request), partner_id=scope_of(request), station_id=station_id
     )
-    return StationOut.model_validate(record)
+    return await _one(request, record)
 
 
 @operation(
@@ -84,9 +128,7 @@ async def create_station(request: web.Request, body: StationCreate) -> Reply:
         values=body.values(),
         connectors=[connector.model_dump() for connector in body.connectors],
     )
-    return Reply(
-        StationOut.model_validate(record), 201, {"Location": f"{API}/stations/{record.id}"}
-    )
+    return Reply(await _one(request, record), 201, {"Location": f"{API}/stations/{record.id}"})
 
 
 @operation(tag="stations", roles=WRITERS, body=StationReplace, response=StationOut, errors={409})
@@ -104,7 +146,7 @@ async def replace_station(
         station_id=station_id,
         values=body.values(),
     )
-    return StationOut.model_validate(record)
+    return await _one(request, record)
 
 
 @operation(tag="stations", roles=WRITERS, body=StationPatch, response=StationOut, errors={409})
@@ -118,7 +160,7 @@ async def update_station(
         station_id=station_id,
         values=body.changes(),
     )
-    return StationOut.model_validate(record)
+    return await _one(request, record)
 
 
 @operation(tag="stations", roles=WRITERS, status=204)
