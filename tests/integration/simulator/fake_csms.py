@@ -121,6 +121,8 @@ class FakeCsms:
         self.links: dict[str, Link] = {}
         self.connections: dict[str, int] = {}
         self.handshakes: list[tuple[str, str | None, str | None]] = []
+        #: When each handshake arrived (monotonic), to check the chargers' back-off.
+        self.handshake_times: list[float] = []
         self.counts: dict[str, int] = {}
         self._transaction_ids = itertools.count(1)
         self._call_ids = itertools.count(1)
@@ -160,6 +162,7 @@ class FakeCsms:
         authorization = request.headers.get("Authorization")
         offered = request.headers.get("Sec-WebSocket-Protocol")
         self.handshakes.append((charge_point_id, authorization, offered))
+        self.handshake_times.append(time.monotonic())
         if self.known is not None and charge_point_id not in self.known:
             return connection.respond(HTTPStatus.NOT_FOUND, "unknown charging station\n")
         password = self.passwords.get(charge_point_id)
