@@ -21,12 +21,20 @@ from core.runtime import Resources
 from core.services.auth import TokenService, ensure_admin_client, signing_secret
 from core.services.commands import CommandRecorder
 from management_api.endpoints import build_handler
-from management_api.keys import COMMAND_RECORDER, METRICS, OPENAPI, RESOURCES, TOKENS
+from management_api.keys import (
+    COMMAND_RECORDER,
+    EVENT_SOCKETS,
+    METRICS,
+    OPENAPI,
+    RESOURCES,
+    TOKENS,
+)
 from management_api.metrics import ApiMetrics
 from management_api.middlewares import problem_details, request_context
 from management_api.openapi import build_openapi
 from management_api.routes import all_routes
 from management_api.views.docs import STATIC_PATH
+from management_api.views.events import close_event_sockets
 
 log = get_logger("management_api")
 
@@ -93,6 +101,8 @@ def create_app(resources: Resources, *, recorder: CommandRecorder | None = None)
     app.router.add_static(STATIC_PATH, swagger_ui_bundle.swagger_ui_path, name="swagger_static")
     app[OPENAPI] = orjson.dumps(build_openapi(routes, title=API_TITLE, version=_version()))
     app.on_startup.append(_bootstrap_admin)
+    app[EVENT_SOCKETS] = set()
+    app.on_shutdown.append(close_event_sockets)
     if recorder is None:
         app[COMMAND_RECORDER] = CommandRecorder.from_resources(resources)
         app.cleanup_ctx.append(_own_recorder)

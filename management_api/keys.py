@@ -17,6 +17,8 @@ TOKENS = web.AppKey("tokens", TokenService)
 METRICS = web.AppKey("metrics", ApiMetrics)
 #: Sends remote commands and records their answers (started with the application).
 COMMAND_RECORDER = web.AppKey("command_recorder", CommandRecorder)
+#: Open /events websockets, closed with GOING_AWAY on shutdown.
+EVENT_SOCKETS = web.AppKey("event_sockets", set[web.WebSocketResponse])
 #: The OpenAPI document, rendered once at start-up.
 OPENAPI = web.AppKey("openapi", bytes)
 
