@@ -12,8 +12,11 @@ from typing import Final
 from management_api.endpoints import Route
 from management_api.views import (
     auth,
+    commands,
     connectors,
     docs,
+    events,
+    history,
     id_tags,
     ops,
     partners,
@@ -78,6 +81,18 @@ API_ROUTES: Final[tuple[Route, ...]] = (
     # transactions (read-only)
     Route("GET", "/transactions", transactions.list_transactions),
     Route("GET", "/transactions/{transaction_id}", transactions.get_transaction),
+    # meter history
+    Route("GET", "/stations/{station_id}/meter-values", history.list_meter_values),
+    Route("GET", "/stations/{station_id}/metrics/latest", history.latest_metrics),
+    # remote commands
+    *(
+        Route("POST", f"/stations/{{station_id}}/commands/{action.value}", op)
+        for action, op in commands.SEND.items()
+    ),
+    Route("GET", "/stations/{station_id}/commands", commands.list_station_commands),
+    Route("GET", "/commands/{command_id}", commands.get_command),
+    # live events (websocket)
+    Route("GET", "/events", events.stream_events),
     # the contract itself
     Route("GET", "/openapi.json", docs.openapi_json),
     Route("GET", "/docs", docs.docs_redirect),
