@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import statistics
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp.test_utils import TestClient
@@ -30,6 +31,10 @@ def _status16(connector: int, status: str) -> Any:
     )
 
 
+def _status_is(status: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda message: bool(message["data"]["status"] == status)
+
+
 async def test_a_status_change_reaches_the_subscriber_within_100_ms(
     api: TestClient[Any, Any], csms: Csms, acme: PartnerCallers, type_ids: dict[str, str]
 ) -> None:
@@ -49,7 +54,7 @@ async def test_a_status_change_reaches_the_subscriber_within_100_ms(
         for status in STATUSES:
             await charger.call(_status16(1, status))
             answered = loop.time()  # the CALLRESULT is in: csms has committed and published
-            received = await events.next(lambda m, s=status: m["data"]["status"] == s)
+            received = await events.next(_status_is(status))
             # Arrival time is stamped by the socket reader; negative means "before the
             # CALLRESULT", which is fine: the event is published once the data is committed.
             latencies.append(received.at - answered)
