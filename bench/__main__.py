@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.database import DEFAULT_DATABASE_URL, scratch_database
+from bench.profile import find_py_spy
 from bench.report import add_ratios, machine, new_report, table
 from bench.scenarios import SCENARIOS, Context, Sizes, progress
 from bench.system import ROOT, raise_open_files
@@ -44,6 +45,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=max(1, min(4, (os.cpu_count() or 2))),
         help="simulator worker processes per load (default: cores, at most 4)",
     )
+    parser.add_argument(
+        "--profile",
+        nargs="?",
+        const="auto",
+        default=None,
+        metavar="PY_SPY",
+        help="sample the csms with py-spy during ingest (path to py-spy, default: on PATH)",
+    )
     parser.add_argument("--keep-logs", action="store_true", help="keep process logs")
     return parser.parse_args(argv)
 
@@ -64,7 +73,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     log_dir.mkdir(parents=True, exist_ok=True)
     async with scratch_database(server_url) as database_url:
         progress("scratch database created and migrated")
-        ctx = Context(database_url, redis_url, log_dir, sizes, args.quick)
+        py_spy = find_py_spy(args.profile) if args.profile else None
+        if args.profile and py_spy is None:
+            progress("py-spy not found: running without a profile")
+        ctx = Context(database_url, redis_url, log_dir, sizes, args.quick, py_spy)
         for name in wanted:
             started = time.monotonic()
             try:

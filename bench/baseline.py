@@ -25,6 +25,8 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.http11 import Request, Response
 
 _TRANSACTION_IDS = itertools.count(1)
+#: CALLs answered so far (``GET /calls``), read by the benchmark at the edges of its window.
+_CALLS = [0]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -39,6 +41,11 @@ def _now() -> str:
 
 class BaselineChargePoint(ChargePoint):  # type: ignore[misc]
     """Handlers of the ingest mix that only build the answer."""
+
+    async def route_message(self, raw_msg: str) -> None:
+        """Count every frame (only chargers' CALLs arrive here in the benchmark)."""
+        _CALLS[0] += 1
+        await super().route_message(raw_msg)
 
     @on(Action.boot_notification)
     async def on_boot_notification(self, **_: Any) -> Any:
@@ -86,6 +93,8 @@ async def _handler(ws: ServerConnection) -> None:
 def _health(connection: ServerConnection, request: Request) -> Response | None:
     if request.path == "/health":
         return connection.respond(HTTPStatus.OK, "ok\n")
+    if request.path == "/calls":
+        return connection.respond(HTTPStatus.OK, f"{_CALLS[0]}\n")
     return None
 
 

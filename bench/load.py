@@ -84,6 +84,8 @@ class Simulator:
         self._proc = proc
         self._json_path = json_path
         self._log_path = log_path
+        #: (monotonic time, fields) of every progress line, for steady-state windows.
+        self.windows: list[tuple[float, dict[str, float]]] = []
         self._pump = asyncio.create_task(self._forward())
 
     @classmethod
@@ -107,8 +109,15 @@ class Simulator:
             async for line in self._proc.stdout:
                 log.write(line)
                 text = line.decode(errors="replace").rstrip()
+                if "progress" in text:
+                    self.windows.append((time.monotonic(), _fields(text)))
                 if "progress" in text or "ERROR" in text:
                     print(f"      sim | {_shorten(text)}", flush=True)
+
+    def worst_p99_ms(self, start: float, end: float) -> float | None:
+        """The highest windowed p99 among the progress lines printed within [start, end]."""
+        values = [f["p99_ms"] for at, f in self.windows if start <= at <= end and "p99_ms" in f]
+        return max(values) if values else None
 
     async def stop(self) -> None:
         """Ask it to finish early (SIGINT = Ctrl-C: it still writes its summary)."""
@@ -129,6 +138,18 @@ class Simulator:
             )
         summary: dict[str, Any] = json.loads(self._json_path.read_text())
         return summary
+
+
+def _fields(line: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for token in line.split():
+        key, sep, value = token.partition("=")
+        if sep:
+            try:
+                out[key] = float(value)
+            except ValueError:
+                continue
+    return out
 
 
 def _shorten(line: str) -> str:
