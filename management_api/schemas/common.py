@@ -87,10 +87,13 @@ class ListParams(QueryParams):
     """Keyset pagination parameters every list takes."""
 
     limit: int = Field(default=50, ge=1, le=500, description="Page size (default 50, max 500).")
+    # Cursors are base64url text: the pattern keeps a query string within the request line
+    # limit of the HTTP parser (1000 multi-byte characters would not fit once percent-encoded).
     cursor: str | None = Field(
         default=None,
         min_length=1,
         max_length=1000,
+        pattern=r"^[A-Za-z0-9_=-]+$",
         description="Opaque cursor from the previous page's next_cursor.",
     )
 
