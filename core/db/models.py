@@ -111,6 +111,7 @@ class StationType(Base):
         CheckConstraint("efficiency > 0 AND efficiency <= 100", name="efficiency_range"),
         CheckConstraint(_in("current_type", CurrentType), name="current_type"),
         CheckConstraint("max_power_kw > 0", name="max_power_positive"),
+        Index("ix_station_type_current_type", "current_type"),
     )
 
 
@@ -136,6 +137,7 @@ class Site(Base):
         CheckConstraint("latitude BETWEEN -90 AND 90", name="latitude_range"),
         CheckConstraint("longitude BETWEEN -180 AND 180", name="longitude_range"),
         Index("uq_site_partner_id_name", "partner_id", "name", unique=True),
+        Index("ix_site_partner_id_created_at_id", "partner_id", "created_at", "id"),
     )
 
 
@@ -208,6 +210,7 @@ class Station(Base):
         # Keyset pagination scans (created_at, id) in both directions.
         Index("ix_station_partner_id_created_at_id", "partner_id", "created_at", "id"),
         Index("ix_station_created_at_id", "created_at", "id"),
+        Index("ix_station_name_id", "name", "id"),
         Index("ix_station_firmware_version", "firmware_version"),
         Index("ix_station_online", "online"),
         Index(
@@ -258,6 +261,7 @@ class Connector(Base):
             postgresql_where=text("priority"),
         ),
         Index("ix_connector_status", "status"),
+        Index("ix_connector_created_at_id", "created_at", "id"),
     )
 
 
@@ -286,6 +290,8 @@ class IdTag(Base):
         CheckConstraint(_in("status", IdTagStatus), name="status"),
         Index("uq_id_tag_partner_id_value", "partner_id", "value", unique=True),
         Index("ix_id_tag_value", "value"),
+        Index("ix_id_tag_status", "status"),
+        Index("ix_id_tag_partner_id_created_at_id", "partner_id", "created_at", "id"),
     )
 
 
@@ -327,6 +333,7 @@ class Transaction(Base):
         ),
         Index("ix_transaction_station_id_started_at", "station_id", "started_at"),
         Index("ix_transaction_started_at_id", "started_at", "id"),
+        Index("ix_transaction_created_at_id", "created_at", "id"),
         Index("ix_transaction_id_tag", "id_tag"),
         Index(
             "ix_transaction_active",
