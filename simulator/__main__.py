@@ -7,6 +7,7 @@ system), sets up logging, runs until Ctrl-C or ``--duration`` and prints a summa
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Sequence
 
@@ -163,11 +164,30 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     return options
 
 
+def raise_open_files_limit(chargers: int) -> None:
+    """Lift the soft limit on open files towards the hard one: one socket per charger.
+
+    Many systems start processes with a soft limit of 1024, which would cap a run near a
+    thousand chargers with "Too many open files" although the hard limit allows far more.
+    """
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on Windows
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = chargers + 256  # sockets plus the interpreter's own files and pipes
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the simulator; Ctrl-C ends it with a summary, not a traceback."""
     options = parse_args(argv)
     console = Console()
     setup_logging(console.line, options.log_level)
+    raise_open_files_limit(options.count)
     try:
         return int(run_event_loop(run(options, console)))
     except KeyboardInterrupt:  # a second Ctrl-C while shutting down

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +19,8 @@ from simulator.options import (
     id_tag,
     protocol_of,
 )
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_defaults_make_a_valid_demo() -> None:
@@ -148,3 +153,21 @@ def test_options_survive_pickling_for_worker_processes() -> None:
     options = dataclasses.replace(Options(), count=3, password="pw", seed=4)
 
     assert pickle.loads(pickle.dumps(options)) == options  # noqa: S301 (our own bytes)
+
+
+def test_the_open_files_limit_is_raised_for_big_fleets() -> None:
+    script = (
+        "import resource\n"
+        "from simulator.__main__ import raise_open_files_limit\n"
+        "soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))\n"
+        "raise_open_files_limit(600)\n"
+        "print(resource.getrlimit(resource.RLIMIT_NOFILE)[0], hard)\n"
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+
+    soft, hard = (int(word) for word in result.stdout.split())
+    assert soft == min(856, hard)  # the fleet plus headroom, within the hard limit
