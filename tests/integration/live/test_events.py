@@ -7,6 +7,7 @@ import statistics
 from collections.abc import Callable
 from typing import Any
 
+from aiohttp import WSCloseCode, WSMsgType
 from aiohttp.test_utils import TestClient
 from ocpp.v16 import call as call16
 from ocpp.v201 import call as call201
@@ -42,6 +43,7 @@ async def test_a_status_change_reaches_the_subscriber_within_100_ms(
     cpid = station["charge_point_id"]
     loop = asyncio.get_running_loop()
     latencies: list[float] = []
+    whole_path: list[float] = []
     async with (
         subscribe(
             api, acme.viewer.token or "", query={"type": "connector.status_changed"}
@@ -52,12 +54,15 @@ async def test_a_status_change_reaches_the_subscriber_within_100_ms(
         await events.next()
         previous = "Available"
         for status in STATUSES:
+            sent = loop.time()
             await charger.call(_status16(1, status))
             answered = loop.time()  # the CALLRESULT is in: csms has committed and published
             received = await events.next(_status_is(status))
-            # Arrival time is stamped by the socket reader; negative means "before the
-            # CALLRESULT", which is fine: the event is published once the data is committed.
+            # Arrival time is stamped by the socket reader. Measured from the CALLRESULT it is
+            # usually negative (csms publishes on commit, before it answers); measured from the
+            # moment the charger sent the call it covers the whole path, database included.
             latencies.append(received.at - answered)
+            whole_path.append(received.at - sent)
             message = received.message
             assert message["station_id"] == station["id"]
             assert message["charge_point_id"] == cpid
@@ -69,6 +74,7 @@ async def test_a_status_change_reaches_the_subscriber_within_100_ms(
     # of a shared CI machine does not decide the result, while a slow path still fails it.
     assert len(latencies) == len(STATUSES)
     assert statistics.median(latencies) < MAX_LATENCY, latencies
+    assert statistics.median(whole_path) < MAX_LATENCY, whole_path
 
 
 async def test_partners_see_only_their_own_stations_and_filters_apply(
@@ -186,3 +192,17 @@ async def test_handshake_auth_filters_and_heartbeat(
         beat = await events.next(timeout=5)
         assert beat.message["type"] == "heartbeat"
         assert beat.message["at"]
+
+
+async def test_shutdown_closes_streams_with_going_away(
+    api: TestClient[Any, Any], acme: PartnerCallers
+) -> None:
+    ws = await api.ws_connect(
+        "/api/v1/events", headers={"Authorization": f"Bearer {acme.viewer.token}"}
+    )
+    async with asyncio.timeout(10):
+        await api.server.close()  # runs the application's shutdown, as the launcher's exit does
+        message = await ws.receive()
+    assert message.type is WSMsgType.CLOSE
+    assert message.data == WSCloseCode.GOING_AWAY
+    await ws.close()
