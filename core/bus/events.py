@@ -172,6 +172,9 @@ class RedisEventBus(EventBus):
         self._channel = channel
         self._pubsub: Any = None
         self._listener: asyncio.Task[None] | None = None
+        # Events published in the same loop iteration, and the future their publishers await.
+        self._batch: tuple[list[bytes], asyncio.Future[None]] | None = None
+        self._flushes: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         """Subscribe to the channel and start the listener task."""
@@ -182,16 +185,53 @@ class RedisEventBus(EventBus):
     async def _listen(self) -> None:
         assert self._pubsub is not None
         async for message in self._pubsub.listen():
-            if message.get("type") == "message":
+            # A csms node has no local subscribers: skip decoding what nobody reads.
+            if message.get("type") == "message" and self._subscriptions:
                 self._deliver_locally(Event.from_json(message["data"]))
 
     async def publish(self, event: Event) -> None:
-        """Publish on the channel; every process (this one included) delivers it."""
-        await self._redis.publish(self._channel, event.to_json())
+        """Publish on the channel; every process (this one included) delivers it.
+
+        Publishes made in the same loop iteration share one pipelined round trip: a
+        group-commit batch wakes hundreds of OCPP handlers at once, and a PUBLISH (and a pooled
+        connection) each would cost a Redis round trip per message.
+        """
+        batch = self._batch
+        if batch is None:
+            loop = asyncio.get_running_loop()
+            batch = self._batch = ([], loop.create_future())
+            loop.call_soon(self._start_flush)
+        batch[0].append(event.to_json())
+        # shield: one publisher being cancelled must not cancel its neighbours' delivery.
+        await asyncio.shield(batch[1])
+
+    def _start_flush(self) -> None:
+        batch, self._batch = self._batch, None
+        if batch is None:
+            return
+        task = asyncio.get_running_loop().create_task(self._flush(*batch))
+        self._flushes.add(task)
+        task.add_done_callback(self._flushes.discard)
+
+    async def _flush(self, payloads: list[bytes], done: asyncio.Future[None]) -> None:
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for payload in payloads:
+                    pipe.publish(self._channel, payload)
+                await pipe.execute()
+        except Exception as exc:  # every publisher of the batch hears about it
+            if not done.done():
+                done.set_exception(exc)
+                done.exception()  # retrieved: nobody may be left awaiting it
+        else:
+            if not done.done():
+                done.set_result(None)
 
     async def close(self) -> None:
         """Stop listening and close subscriptions."""
         await super().close()
+        if self._flushes:
+            await asyncio.gather(*self._flushes, return_exceptions=True)
         if self._listener is not None:
             self._listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
