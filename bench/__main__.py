@@ -76,7 +76,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         py_spy = find_py_spy(args.profile) if args.profile else None
         if args.profile and py_spy is None:
             progress("py-spy not found: running without a profile")
-        ctx = Context(database_url, redis_url, log_dir, sizes, args.quick, py_spy)
+        ctx = Context(database_url, redis_url, log_dir, sizes, args.quick, py_spy, limit)
         for name in wanted:
             started = time.monotonic()
             try:

@@ -235,7 +235,12 @@ async def fixed_rate(
             n += 1
         result.sent = n
         if tasks:
-            await asyncio.wait(tasks, timeout=30)
+            # What has not come back 5 s after the last request is counted, not waited for.
+            _, unfinished = await asyncio.wait(tasks, timeout=5)
+            for task in unfinished:
+                task.cancel()
+            if unfinished:
+                result.errors["unfinished"] = len(unfinished)
         result.seconds = time.perf_counter() - begin
     return result
 
