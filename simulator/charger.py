@@ -167,7 +167,9 @@ class Charger:
                     open_timeout=self.options.connect_timeout,
                 )
             except HandshakeRefused as exc:
-                self._error(f"handshake:{exc.kind}", "handshake_refused", status=exc.kind)
+                self._error(
+                    f"handshake:{exc.kind}", "handshake_refused", status=exc.kind, detail=exc.detail
+                )
             except ConnectFailed as exc:
                 self._error("connect_failed", "connect_failed", reason=str(exc))
             else:

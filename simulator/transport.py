@@ -50,11 +50,16 @@ class ConnectionLost(Exception):
 
 
 class HandshakeRefused(Exception):
-    """The websocket upgrade failed: ``kind`` is the HTTP status or what was wrong."""
+    """The websocket upgrade failed: ``kind`` is the HTTP status or what was wrong.
 
-    def __init__(self, kind: str) -> None:
+    ``detail`` says more for the log (the underlying cause and how long the attempt took),
+    so that e.g. a server aborting slow handshakes can be told from one refusing them.
+    """
+
+    def __init__(self, kind: str, detail: str = "") -> None:
         super().__init__(kind)
         self.kind = kind
+        self.detail = detail
 
 
 class ConnectFailed(Exception):
@@ -111,6 +116,7 @@ async def open_websocket(
     """
     uri = f"{url.rstrip('/')}/{quote(charge_point_id, safe='')}"
     headers = {"Authorization": basic_auth(charge_point_id, password)} if password else None
+    started = time.monotonic()
     try:
         ws = await connect(
             uri,
@@ -130,7 +136,9 @@ async def open_websocket(
     except InvalidURI:
         raise
     except InvalidHandshake as exc:
-        raise HandshakeRefused(type(exc).__name__) from None
+        cause = exc.__cause__ if exc.__cause__ is not None else exc
+        detail = f"{cause!r} after {time.monotonic() - started:.1f} s"
+        raise HandshakeRefused(type(exc).__name__, detail) from None
     except (OSError, TimeoutError) as exc:
         raise ConnectFailed(str(exc) or type(exc).__name__) from None
     if ws.subprotocol != protocol and not (ws.subprotocol is None and protocol == "ocpp1.6"):

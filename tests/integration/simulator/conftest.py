@@ -79,7 +79,7 @@ async def start_fleet(csms: FakeCsms) -> AsyncIterator[StartFleet]:
     running: list[RunningFleet] = []
 
     async def start(**overrides: Any) -> RunningFleet:
-        options = dataclasses.replace(FAST, url=csms.url, **overrides)
+        options = dataclasses.replace(FAST, **{"url": csms.url, **overrides})
         power_w = (options.power_kw or 11.0) * 1000.0
         stats = Stats()
         fleet = Fleet(options, build_specs(options, power_w), stats, rng=random.Random(7))

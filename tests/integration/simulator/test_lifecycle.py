@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+
 import pytest
 
 from tests.integration.simulator.conftest import StartFleet
@@ -177,3 +180,33 @@ async def test_latency_is_measured_per_action(csms: FakeCsms, start_fleet: Start
     boot = fleet.stats.data.latency_by_action["BootNotification"]
     assert boot.count == 1
     assert boot.percentile(50) >= 200.0 * 0.97  # ms, within the histogram's precision
+
+
+async def test_a_server_dropping_the_handshake_is_counted_with_its_cause(
+    start_fleet: StartFleet, caplog: pytest.LogCaptureFixture
+) -> None:
+    # What a central system aborting handshakes it could not finish in time looks like.
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.close()
+
+    server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        fleet = await start_fleet(url=f"ws://127.0.0.1:{port}/ocpp")
+        await wait_until(lambda: fleet.stats.data.errors_by_kind.get("handshake:InvalidMessage"))
+    finally:
+        server.close()
+
+    assert fleet.stats.data.connected == 0
+    warning = next(r for r in caplog.records if r.getMessage() == "handshake_refused")
+    assert "EOFError" in warning.fields["detail"]  # type: ignore[attr-defined]
+    assert warning.fields["detail"].endswith(" s")  # type: ignore[attr-defined]
+
+
+async def wait_until(predicate: Callable[[], object], timeout: float = 15) -> None:
+    """Poll ``predicate`` until it is truthy (for tests without the fake central system)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.02)
