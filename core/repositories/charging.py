@@ -247,6 +247,12 @@ def _float(value: float | None) -> float | None:
     return None if value is None else float(value)
 
 
+_ADMISSIONS = """
+SELECT id, charge_point_id, partner_id, registration_status, password_hash
+  FROM station
+ WHERE charge_point_id = ANY($1::text[]) AND deleted_at IS NULL
+"""
+
 _MARK_CONNECTED = """
 UPDATE station AS s
    SET online = true,
@@ -502,6 +508,20 @@ class ChargingBatchRepository:
 
     def __init__(self, connection: Any) -> None:
         self._conn = connection
+
+    async def admissions(self, charge_point_ids: set[str]) -> dict[str, StationAdmission]:
+        """The live (not soft-deleted) stations with these OCPP identities, by identity."""
+        if not charge_point_ids:
+            return {}
+        records = await self._conn.fetch(_ADMISSIONS, list(charge_point_ids))
+        return {
+            rec["charge_point_id"]: StationAdmission(
+                station=StationRef(rec["id"], rec["charge_point_id"], rec["partner_id"]),
+                registration_status=RegistrationStatus(rec["registration_status"]),
+                password_hash=rec["password_hash"],
+            )
+            for rec in records
+        }
 
     async def mark_connected(self, rows: Sequence[ConnectRow]) -> None:
         """Online, negotiated protocol, address and last-seen time."""

@@ -78,6 +78,13 @@ def new_transaction_id() -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class AdmitOp:
+    """A handshake: who may connect as this identity (a read, batched like the writes)."""
+
+    charge_point_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class ConnectOp:
     """The websocket was accepted."""
 
@@ -147,7 +154,8 @@ class TransactionOp:
 
 
 ChargingOp = (
-    ConnectOp
+    AdmitOp
+    | ConnectOp
     | DisconnectOp
     | BootOp
     | HeartbeatOp
@@ -227,6 +235,7 @@ async def apply_charging_batch(connection: Any, ops: Sequence[ChargingOp]) -> li
     repo = ChargingBatchRepository(connection)
     results: list[Any] = [None] * len(ops)
     indexed = list(enumerate(ops))
+    await _apply_admissions(repo, indexed, results)
     await _apply_liveness(repo, indexed)
     await _apply_boots(repo, [(i, op) for i, op in indexed if isinstance(op, BootOp)], results)
     verdicts = await _apply_verdicts(repo, indexed, results)
@@ -248,6 +257,17 @@ async def apply_charging_batch(connection: Any, ops: Sequence[ChargingOp]) -> li
             fresh_samples=w.fresh,
         )
     return results
+
+
+async def _apply_admissions(
+    repo: ChargingBatchRepository, indexed: list[tuple[int, ChargingOp]], results: list[Any]
+) -> None:
+    # A reconnect storm is thousands of handshakes: one lookup for all of them.
+    wanted = [(i, op.charge_point_id) for i, op in indexed if isinstance(op, AdmitOp)]
+    if wanted:
+        found = await repo.admissions({cp for _, cp in wanted})
+        for i, charge_point_id in wanted:
+            results[i] = found.get(charge_point_id)
 
 
 async def _apply_liveness(
@@ -301,9 +321,11 @@ async def _apply_verdicts(
             id_tag = op.id_tag
         elif isinstance(op, TransactionOp):
             id_tag = op.report.id_tag
+        else:
+            continue
         if id_tag is not None:
             lookups.append(IdTagLookup(i, op.station.id, id_tag))
-            moments[i] = op.at  # type: ignore[union-attr]
+            moments[i] = op.at
     records = await repo.find_id_tags(lookups)
     verdicts = {i: evaluate_id_tag(records.get(i), moments[i]) for i in moments}
     for i, op in indexed:
@@ -516,11 +538,18 @@ class ChargingService:
     # -- connection lifecycle ---------------------------------------------------------------
 
     async def admit(self, charge_point_id: str) -> StationAdmission | None:
-        """The station this identity may connect as; creates a Pending one if so configured."""
+        """The station this identity may connect as; creates a Pending one if so configured.
+
+        The lookup shares the group-commit writer's batches (a storm of handshakes costs a
+        few queries, not a session each); only an unknown identity takes its own unit of work.
+        """
+        found: StationAdmission | None = await self.writer.submit(AdmitOp(charge_point_id))
+        if found is not None or not self.accept_unknown_stations:
+            return found
         async with self.uow() as unit:
             repo = StationAdmissionRepository(unit.session)
             admission = await repo.get_by_charge_point_id(charge_point_id)
-            if admission is not None or not self.accept_unknown_stations:
+            if admission is not None:
                 return admission
             created = await repo.add_pending(charge_point_id)
             if created is None:  # a concurrent handshake created it first
