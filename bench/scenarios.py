@@ -594,7 +594,8 @@ async def api(ctx: Context) -> dict[str, Any]:
 
 # --- command ----------------------------------------------------------------------------------
 
-_COMMAND_PATH = "/stations/{station_id}/commands/{action}"
+#: The route as the OpenAPI document names it (one path per action).
+_COMMAND_PATH = "/stations/{station_id}/commands/remote-start"
 
 
 async def _command_route(http: aiohttp.ClientSession, base: str) -> bool:
@@ -625,8 +626,8 @@ async def command(ctx: Context) -> dict[str, Any]:
             if not await _command_route(http, base):
                 return {
                     "status": "unavailable",
-                    "reason": "POST /api/v1/stations/{id}/commands/{action} is not served by"
-                    " this build (not in its OpenAPI document)",
+                    "reason": "POST /api/v1/stations/{id}/commands/remote-start is not served"
+                    " by this build (not in its OpenAPI document)",
                     "figures": {},
                     "targets": [_target("remote start round trip p99", "< 50 ms", None, None)],
                 }
