@@ -362,6 +362,7 @@ async def capacity(ctx: Context) -> dict[str, Any]:
         boot_s = time.monotonic() - started
         await asyncio.sleep(2.0)  # let the last boots' buffers settle before measuring
         loaded = csms.usage()
+        holding = await _booted(ctx.database_url, fleet)
         progress(f"capacity: all booted={all_booted} after {boot_s:.1f} s; idle window")
         await asyncio.sleep(sizes.capacity_idle_s)
         idle = csms.usage()
@@ -370,7 +371,7 @@ async def capacity(ctx: Context) -> dict[str, Any]:
     finally:
         await csms.stop()
     booted = int(summary["booted"])
-    per_conn_kib = (loaded.rss_kib - empty.rss_kib) / fleet.count
+    per_conn_kib = (loaded.rss_kib - empty.rss_kib) / max(1, holding)
     idle_window = between(loaded, idle)
     return {
         "status": "ok",
@@ -379,6 +380,8 @@ async def capacity(ctx: Context) -> dict[str, Any]:
             "chargers_wanted": sizes.capacity_chargers,
             "open_files_limit": ctx.open_files,
             "booted": booted,
+            "booted_when_measured": holding,
+            "all_booted": all_booted,
             "all_booted_after_s": round(boot_s, 1),
             "ramp_s": ramp,
             "heartbeat_interval_s": 300,
