@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from config.logging import get_logger
 from config.settings import Settings
-from core.bus.commands import CommandBus, InProcessCommandBus
+from core.bus.commands import CommandBus, InProcessCommandBus, RedisCommandBus
 from core.bus.events import EventBus, InProcessEventBus, RedisEventBus
 from core.clock import Clock, SystemClock
 from core.db.embedded import EmbeddedPostgres, start_embedded
@@ -100,6 +100,7 @@ async def open_resources(
 
         redis: Any = None
         event_bus: EventBus
+        command_bus: CommandBus
         token_store: TokenStore
         rate_limiter: RateLimiter
         if settings.redis_url:
@@ -109,19 +110,21 @@ async def open_resources(
             stack.push_async_callback(redis.aclose)
             await redis.ping()
             event_bus = RedisEventBus(redis)
+            # Chargers' presence and the commands themselves go through Redis, so a command
+            # submitted by any process reaches the csms node holding the charger's socket.
+            command_bus = RedisCommandBus(redis)
             token_store = RedisTokenStore(redis)
             rate_limiter = RedisRateLimiter(
                 redis, settings.rate_limit_per_second, settings.rate_limit_burst
             )
         else:
             event_bus = InProcessEventBus()
+            # One process holds every socket: commands go straight to its csms executor.
+            command_bus = InProcessCommandBus()
             token_store = InMemoryTokenStore()
             rate_limiter = InMemoryRateLimiter(
                 settings.rate_limit_per_second, settings.rate_limit_burst
             )
-        # Routing commands across nodes needs charger presence in Redis; until the scale-out
-        # work lands, commands are executed by the csms of this process.
-        command_bus: CommandBus = InProcessCommandBus()
         await event_bus.start()
         stack.push_async_callback(event_bus.close)
         await command_bus.start()

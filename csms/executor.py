@@ -9,7 +9,7 @@ of it as a ``CommandReply``.
 from __future__ import annotations
 
 from config.logging import get_logger
-from core.bus.commands import CommandReply, CommandRequest
+from core.bus.commands import CommandReply, CommandRequest, PresenceListener
 from core.domain.enums import CommandStatus
 from csms.connection import ChargerCallError, ChargerGoneError
 from csms.dialect import ACCEPTING_STATUSES, CommandPayloadError
@@ -21,7 +21,7 @@ log = get_logger("csms")
 
 
 class OcppCommandExecutor:
-    """``core.bus.commands.CommandExecutor`` over this node's websockets."""
+    """``core.bus.commands.PresenceReportingExecutor`` over this node's websockets."""
 
     def __init__(
         self, registry: ConnectionRegistry, *, max_timeout: float, metrics: CsmsMetrics
@@ -33,6 +33,14 @@ class OcppCommandExecutor:
     def holds(self, charge_point_id: str) -> bool:
         """True when this node has a live websocket for the charger."""
         return self._registry.get(charge_point_id) is not None
+
+    def held(self) -> list[str]:
+        """Every charger with a live websocket on this node."""
+        return self._registry.charge_point_ids()
+
+    def watch(self, listener: PresenceListener | None) -> None:
+        """Let the bus follow connects and disconnects (it publishes presence across nodes)."""
+        self._registry.watch(listener)
 
     async def execute(self, request: CommandRequest) -> CommandReply:
         """Send the command and map the answer; never raises for a charger-side problem."""
