@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     ocpp_ping_timeout: float = Field(default=30.0, gt=0)
     ocpp_call_timeout: float = Field(default=30.0, gt=0)
     ocpp_max_message_bytes: int = Field(default=65536, ge=1024)
+    ocpp_listen_backlog: int = Field(default=4096, ge=1, le=65535)
+    ocpp_open_timeout: float = Field(default=30.0, gt=0)
     tls_cert_file: Path | None = None
     tls_key_file: Path | None = None
     group_commit_max_batch: int = Field(default=500, ge=1)

@@ -107,13 +107,6 @@ async def serve_csms(
         heartbeat_interval=settings.heartbeat_interval,
         accept_unknown_stations=settings.unknown_stations is UnknownStationPolicy.PENDING,
     )
-    gateway = Gateway(
-        service=service,
-        dialects=build_dialects(),
-        registry=registry,
-        metrics=metrics,
-        database_ready=resources.database_ready,
-    )
     if resources.redis is None:
         # Without Redis this process is the only csms: online flags left by a previous run
         # that died are stale. (With several nodes another one may hold those stations.)
@@ -133,8 +126,19 @@ async def serve_csms(
         )
         if recorder is None:
             recorder = await stack.enter_async_context(CommandRecorder.from_resources(resources))
-        # Subscribed before the server accepts anyone: no station.connected is missed.
-        await stack.enter_async_context(QueuedCommandDispatcher(recorder=recorder))
+        # Told by the gateway about each connect (no event-bus subscription: with Redis that
+        # would decode every event of the fleet here only to find the connects).
+        dispatcher = await stack.enter_async_context(
+            QueuedCommandDispatcher(recorder=recorder, trigger_types=())
+        )
+        gateway = Gateway(
+            service=service,
+            dialects=build_dialects(),
+            registry=registry,
+            metrics=metrics,
+            database_ready=resources.database_ready,
+            on_connected=dispatcher.station_connected,
+        )
         server = await stack.enter_async_context(
             serve(
                 gateway.handle,
@@ -150,6 +154,10 @@ async def serve_csms(
                 # the default 10 s for it would keep a dead station "online" that much longer.
                 close_timeout=settings.ocpp_ping_timeout,
                 max_size=settings.ocpp_max_message_bytes,
+                # A reconnect storm: the kernel queues this many handshakes (capped by
+                # net.core.somaxconn) instead of refusing them, and each may take this long.
+                backlog=settings.ocpp_listen_backlog,
+                open_timeout=settings.ocpp_open_timeout,
                 ssl=tls_context(settings),
             )
         )

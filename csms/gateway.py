@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import re
+import uuid
 import weakref
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from http import HTTPStatus
@@ -96,8 +97,11 @@ class Gateway:
         registry: ConnectionRegistry,
         metrics: CsmsMetrics,
         database_ready: Callable[[], Awaitable[bool]],
+        on_connected: Callable[[uuid.UUID], None] | None = None,
     ) -> None:
         self._service = service
+        # Told each station id once its connect is recorded (the queued-command dispatcher).
+        self._on_connected = on_connected
         self._dialects = dialects
         self._registry = registry
         self._metrics = metrics
@@ -167,6 +171,8 @@ class Gateway:
                 station, protocol=protocol, ip_address=_peer_ip(ws), replaced=replaced
             )
             log.info("station_connected", replaced=replaced)
+            if self._on_connected is not None:
+                self._on_connected(station.id)
             reason = await connection.serve()
         except Exception as exc:
             log.error("connection_failed", error=repr(exc))

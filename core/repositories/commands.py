@@ -269,6 +269,22 @@ class CommandRepository:
         )
         return timed_out + failed
 
+    async def with_queued(self, station_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+        """Those of ``station_ids`` with queued commands still unsent (``ix_command_pending``)."""
+        if not station_ids:
+            return []
+        rows = await self._session.scalars(
+            select(Command.station_id)
+            .where(
+                Command.station_id.in_(station_ids),
+                Command.status == _PENDING,
+                Command.queued.is_(True),
+                Command.sent_at.is_(None),
+            )
+            .distinct()
+        )
+        return list(rows)
+
     async def stations_with_queued(self, *, limit: int) -> list[StationRef]:
         """Online, live stations that have queued commands still unsent."""
         waiting = select(Command.station_id).where(

@@ -678,10 +678,15 @@ async def list_commands(
 class QueuedCommandDispatcher:
     """Delivers queued commands when their station connects, and sweeps stale records.
 
-    Runs in csms (or the embedded launcher): it listens for ``station.connected`` on the event
-    bus and, every ``sweep_interval`` seconds, expires stale commands and retries queued ones
-    of online stations (which covers a connect event this process missed: delivery on the bus
-    is at-most-once).
+    Runs in csms (or the embedded launcher). The csms tells it directly about each station that
+    connects (``station_connected``): listening on the event bus instead would make every csms
+    decode every event of the fleet only to find the connects. The stations of a burst of
+    connects (a storm) share one indexed query that keeps only those with queued commands, so a
+    connect costs no database session of its own. ``trigger_types`` optionally still listens on
+    the bus (for a process that does not hold the sockets); empty = no subscription. Every
+    ``sweep_interval`` seconds it expires stale commands and retries queued ones of online
+    stations (which covers a command queued by another process while its station was
+    connecting, and a connect this process missed).
     """
 
     def __init__(
@@ -702,13 +707,17 @@ class QueuedCommandDispatcher:
         self._background: list[asyncio.Task[None]] = []
         self._stations: dict[uuid.UUID, asyncio.Task[None]] = {}
         self._again: set[uuid.UUID] = set()
+        # Connected stations not yet looked up, and the task looking them up (one at a time).
+        self._connected: set[uuid.UUID] = set()
+        self._checker: asyncio.Task[None] | None = None
         self._closing = False
 
     async def start(self) -> None:
-        """Subscribe now, so no connect event published after ``start`` is missed."""
+        """Subscribe now (with trigger types), so no connect event after ``start`` is missed."""
         self._closing = False
-        self._subscription = self._recorder.event_bus.subscribe(max_queue=self._max_queue)
-        self._background.append(asyncio.create_task(self._listen(), name="queued-commands"))
+        if self._trigger_types:
+            self._subscription = self._recorder.event_bus.subscribe(max_queue=self._max_queue)
+            self._background.append(asyncio.create_task(self._listen(), name="queued-commands"))
         if self._sweep_interval:
             self._background.append(
                 asyncio.create_task(self._sweep_forever(), name="command-sweeper")
@@ -720,6 +729,10 @@ class QueuedCommandDispatcher:
         if self._subscription is not None:
             self._subscription.close()
         tasks = [*self._background, *self._stations.values()]
+        if self._checker is not None:
+            tasks.append(self._checker)
+            self._checker = None
+        self._connected.clear()
         for task in tasks:
             task.cancel()
         if tasks:
@@ -738,6 +751,33 @@ class QueuedCommandDispatcher:
         tb: TracebackType | None,
     ) -> None:
         await self.close()
+
+    def station_connected(self, station_id: uuid.UUID) -> None:
+        """Deliver the station's queue if it has one; cheap for the (usual) empty queue.
+
+        Stations noted while a lookup runs wait for the next one: a storm of connects costs a
+        handful of queries, not a session per station.
+        """
+        if self._closing:
+            return
+        self._connected.add(station_id)
+        if self._checker is None:
+            self._checker = asyncio.create_task(self._check_connected(), name="queued-lookup")
+
+    async def _check_connected(self) -> None:
+        try:
+            while self._connected and not self._closing:
+                batch = [self._connected.pop() for _ in range(min(1000, len(self._connected)))]
+                try:
+                    async with self._recorder.uow() as unit:
+                        waiting = await CommandRepository(unit.session).with_queued(batch)
+                except Exception as exc:  # the sweep retries online stations with a queue
+                    log.error("queued_lookup_failed", stations=len(batch), error=repr(exc))
+                    continue
+                for station_id in waiting:
+                    self.schedule(station_id)
+        finally:
+            self._checker = None
 
     def schedule(self, station_id: uuid.UUID) -> None:
         """Deliver a station's queue soon; one delivery per station at a time."""
@@ -765,9 +805,12 @@ class QueuedCommandDispatcher:
         await deliver_queued_commands(recorder=self._recorder, station_id=station_id)
 
     async def wait_idle(self) -> None:
-        """Return once no delivery is running (for shutdown ordering and tests)."""
-        while self._stations:
-            await asyncio.gather(*list(self._stations.values()), return_exceptions=True)
+        """Return once no lookup or delivery is running (for shutdown ordering and tests)."""
+        while self._stations or self._checker is not None:
+            pending: list[asyncio.Task[None]] = list(self._stations.values())
+            if self._checker is not None:
+                pending.append(self._checker)
+            await asyncio.gather(*pending, return_exceptions=True)
 
     async def _listen(self) -> None:
         while not self._closing:
@@ -775,7 +818,7 @@ class QueuedCommandDispatcher:
             assert subscription is not None
             async for event in subscription:
                 if event.type in self._trigger_types:
-                    self.schedule(event.station_id)
+                    self.station_connected(event.station_id)
             if not subscription.dropped:
                 return
             # Fell behind: resubscribe; the sweep finds what the lost events would have said.
