@@ -108,6 +108,10 @@ async def register(url: str, fleet: Fleet) -> list[str]:
                 partner_id,
                 [fleet.id_tag(n) for n in range(1, fleet.tags + 1)],
             )
+        # Fresh statistics, as autovacuum would have them on a live system within a minute:
+        # with none, the planner answers the admission lookup (charge_point_id = ANY) of 10,000
+        # new rows through the trigram index, ~2 s per batch, and a storm stalls on that.
+        await conn.execute("ANALYZE station, connector, id_tag")
         return [str(s) for s in station_ids]
     finally:
         await conn.close()

@@ -513,7 +513,15 @@ class ChargingBatchRepository:
         """The live (not soft-deleted) stations with these OCPP identities, by identity."""
         if not charge_point_ids:
             return {}
-        records = await self._conn.fetch(_ADMISSIONS, list(charge_point_ids))
+        # A bitmap scan here means the trigram index of the station search (gin_trgm_ops has
+        # "=" too, and the planner costs it far too low): with similar identities (a fleet
+        # named CP-00001...) that took ~1.7 s for 300 of 10,000 stations, 0.6 ms through the
+        # unique btree. Only a plain index scan can use the btree and never the GIN index.
+        await self._conn.execute("SET LOCAL enable_bitmapscan = off")
+        try:
+            records = await self._conn.fetch(_ADMISSIONS, list(charge_point_ids))
+        finally:
+            await self._conn.execute("SET LOCAL enable_bitmapscan TO DEFAULT")
         return {
             rec["charge_point_id"]: StationAdmission(
                 station=StationRef(rec["id"], rec["charge_point_id"], rec["partner_id"]),
