@@ -154,6 +154,10 @@ async def serve_csms(
                 # the default 10 s for it would keep a dead station "online" that much longer.
                 close_timeout=settings.ocpp_ping_timeout,
                 max_size=settings.ocpp_max_message_bytes,
+                # A charger has one CALL in flight (plus a reply to ours): a few queued frames
+                # are plenty, and the read and write buffers of 20,000 sockets add up.
+                max_queue=4,
+                write_limit=8192,
                 # A reconnect storm: the kernel queues this many handshakes (capped by
                 # net.core.somaxconn) instead of refusing them, and each may take this long.
                 backlog=settings.ocpp_listen_backlog,

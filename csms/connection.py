@@ -83,9 +83,11 @@ class ChargerConnection:
         self.dialect = dialect
         self.evicted = False
         self._metrics = metrics
-        self._call_lock = asyncio.Lock()
+        # Both made on first use: most connections never get a command, and at 20,000
+        # connections per process every object held by an idle one counts.
+        self._call_lock: asyncio.Lock | None = None
         self._pending: tuple[str, asyncio.Future[CallResult | CallError]] | None = None
-        self._recent: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
+        self._recent: OrderedDict[str, tuple[str, bytes]] | None = None
         self._closing = False
 
     @property
@@ -124,7 +126,8 @@ class ChargerConnection:
     async def _on_call(self, call: Call) -> None:
         version = self.dialect.protocol.value
         self._metrics.message(call.action, version)
-        remembered = self._recent.get(call.unique_id)
+        recent = self._recent
+        remembered = recent.get(call.unique_id) if recent is not None else None
         if remembered is not None and remembered[0] == call.action:
             self._metrics.duplicate(version)
             await self.ws.send(remembered[1], text=True)
@@ -135,9 +138,11 @@ class ChargerConnection:
             await self._send_error(call.unique_id, fault.fault, fault.description)
             return
         frame = call_result_frame(call.unique_id, payload)
-        self._recent[call.unique_id] = (call.action, frame)
-        if len(self._recent) > RECENT_ANSWERS:
-            self._recent.popitem(last=False)
+        if recent is None:
+            recent = self._recent = OrderedDict()
+        recent[call.unique_id] = (call.action, frame)
+        if len(recent) > RECENT_ANSWERS:
+            recent.popitem(last=False)
         await self.ws.send(frame, text=True)
 
     async def _answer(self, call: Call) -> dict[str, Any]:
@@ -187,6 +192,8 @@ class ChargerConnection:
         that breaks the schema).
         """
         self.dialect.schemas.check_request(action, payload)
+        if self._call_lock is None:
+            self._call_lock = asyncio.Lock()
         async with asyncio.timeout(timeout), self._call_lock:
             if self._closing:
                 raise ChargerGoneError(self.charge_point_id)
