@@ -48,7 +48,7 @@ class Settings(BaseSettings):
         description="PostgreSQL URL; unset = embedded PostgreSQL under DATA_DIR.",
     )
     data_dir: Path = Field(default=Path(".data"), description="Embedded PostgreSQL data.")
-    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_pool_size: int = Field(default=20, ge=1, le=200)
     db_max_overflow: int = Field(default=10, ge=0, le=200)
     redis_url: str | None = Field(
         default=None,
