@@ -376,9 +376,15 @@ STATION_TYPE_SORTS: SortMap = {
 
 
 class StationTypeRepository(_Repository):
-    """Station types: global, a handful of rows."""
+    """Station types: global, a handful of rows.
 
-    async def get(self, type_id: uuid.UUID) -> StationTypeRecord | None:
+    Every scope sees every type, so the ``partner_id`` the reads and writes take changes
+    nothing: it is there so types share the use cases of the scoped resources.
+    """
+
+    async def get(
+        self, type_id: uuid.UUID, *, partner_id: uuid.UUID | None = None
+    ) -> StationTypeRecord | None:
         """A station type by id."""
         row = await self._row(select(StationType).where(StationType.id == type_id))
         return None if row is None else _record(StationTypeRecord, row)
@@ -397,7 +403,7 @@ class StationTypeRepository(_Repository):
         return _record(StationTypeRecord, row)
 
     async def update(
-        self, type_id: uuid.UUID, values: Mapping[str, Any]
+        self, type_id: uuid.UUID, values: Mapping[str, Any], *, partner_id: uuid.UUID | None = None
     ) -> StationTypeRecord | None:
         """Change columns; None when the type does not exist."""
         row = await self._row(
@@ -408,7 +414,7 @@ class StationTypeRepository(_Repository):
         )
         return None if row is None else _record(StationTypeRecord, row)
 
-    async def delete(self, type_id: uuid.UUID) -> bool:
+    async def delete(self, type_id: uuid.UUID, *, partner_id: uuid.UUID | None = None) -> bool:
         """Delete a type (restricted by the stations that use it)."""
         row = await self._row(
             delete(StationType).where(StationType.id == type_id).returning(StationType.id)
@@ -419,6 +425,13 @@ class StationTypeRepository(_Repository):
 # --- sites -----------------------------------------------------------------------------------
 
 SITE_SORTS: SortMap = {"created_at": Site.created_at, "name": Site.name}
+
+
+@dataclass(frozen=True, slots=True)
+class SiteFilter:
+    """Site list filters; None = not filtered."""
+
+    owner: uuid.UUID | None = None
 
 
 class SiteRepository(_Repository):
@@ -432,16 +445,12 @@ class SiteRepository(_Repository):
         return None if row is None else _record(SiteRecord, row)
 
     async def list(
-        self,
-        *,
-        partner_id: uuid.UUID | None,
-        owner: uuid.UUID | None,
-        keyset: Keyset,
+        self, *, partner_id: uuid.UUID | None, filters: SiteFilter, keyset: Keyset
     ) -> list[SiteRecord]:
         """A page of sites (``uq_site_partner_id_name`` for a partner's sites)."""
         stmt = select(Site).where(*_owned(Site.partner_id, partner_id))
-        if owner is not None:
-            stmt = stmt.where(Site.partner_id == owner)
+        if filters.owner is not None:
+            stmt = stmt.where(Site.partner_id == filters.owner)
         stmt = _keyset(stmt, SITE_SORTS, Site.id, keyset)
         return [_record(SiteRecord, row) for row in await self._rows(stmt)]
 

@@ -22,11 +22,13 @@ import re
 import secrets
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.errors import constraint_name
 from core.domain.enums import ApiRole, RegistrationStatus
@@ -52,6 +54,7 @@ from core.repositories.catalog import (
     Keyset,
     PartnerRecord,
     PartnerRepository,
+    SiteFilter,
     SiteRecord,
     SiteRepository,
     SortMap,
@@ -77,6 +80,39 @@ class _Identified(Protocol):
 
 
 R = TypeVar("R", bound=_Identified)
+R_co = TypeVar("R_co", bound=_Identified, covariant=True)
+F_contra = TypeVar("F_contra", contravariant=True)
+
+
+class _ScopedReads(Protocol[R_co]):
+    """A repository whose rows a scope may not see read as missing."""
+
+    async def get(self, item_id: uuid.UUID, /, *, partner_id: uuid.UUID | None) -> R_co | None: ...
+
+
+class _ScopedRows(_ScopedReads[R_co], Protocol[R_co]):
+    """A repository of scoped rows that are changed and removed one at a time."""
+
+    async def update(
+        self, item_id: uuid.UUID, values: Mapping[str, Any], /, *, partner_id: uuid.UUID | None
+    ) -> R_co | None: ...
+
+    async def delete(self, item_id: uuid.UUID, /, *, partner_id: uuid.UUID | None) -> bool: ...
+
+
+class _Adds(Protocol[R_co]):
+    """A repository that inserts one row from its column values."""
+
+    async def add(self, values: Mapping[str, Any], /) -> R_co: ...
+
+
+class _ScopedLists(Protocol[F_contra, R_co]):
+    """A repository listing keyset pages of what a scope may see."""
+
+    async def list(
+        self, *, partner_id: uuid.UUID | None, filters: F_contra, keyset: Keyset
+    ) -> Sequence[R_co]: ...
+
 
 #: What each rule of the schema means to the partner who broke it.
 CONSTRAINT_MESSAGES: dict[str, str] = {
@@ -208,6 +244,103 @@ def _only(values: Mapping[str, Any], allowed: frozenset[str]) -> dict[str, Any]:
     if unknown:
         raise ValueError(f"unexpected fields {sorted(unknown)}")
     return dict(values)
+
+
+async def _scoped_page(
+    uow: UowFactory,
+    repository: Callable[[AsyncSession], _ScopedLists[F_contra, R]],
+    keyset: Keyset,
+    *,
+    partner_id: uuid.UUID | None,
+    filters: F_contra,
+) -> Page[R]:
+    """Read one page of a scoped list (the keyset is resolved, and the filters checked, first)."""
+    async with uow() as unit:
+        records = await repository(unit.session).list(
+            partner_id=partner_id, filters=filters, keyset=keyset
+        )
+    return _page(records, keyset)
+
+
+async def _scoped_get(
+    uow: UowFactory,
+    repository: Callable[[AsyncSession], _ScopedReads[R]],
+    item_id: uuid.UUID,
+    *,
+    partner_id: uuid.UUID | None,
+    missing: str,
+) -> R:
+    """One row the scope may see; ``missing`` is the 404's message otherwise."""
+    async with uow() as unit:
+        record = await repository(unit.session).get(item_id, partner_id=partner_id)
+    if record is None:
+        raise NotFoundError(missing)
+    return record
+
+
+async def _create_owned(
+    uow: UowFactory,
+    repository: Callable[[AsyncSession], _Adds[R]],
+    data: dict[str, Any],
+    *,
+    partner_id: uuid.UUID | None,
+) -> R:
+    """Insert a row belonging to the caller's partner, or to the one an admin names."""
+    async with uow() as unit:
+        data["partner_id"] = await _owner_for_create(unit, partner_id, data.get("partner_id"))
+        with constraint_conflicts():
+            record = await repository(unit.session).add(data)
+            await unit.commit()
+    return record
+
+
+@dataclass(frozen=True, slots=True)
+class _Scoped(Generic[R]):
+    """The read-change-remove use cases that sites, id tags, connectors and station types share:
+    each resource names only its repository, the fields a change may carry and its 404."""
+
+    repository: Callable[[AsyncSession], _ScopedRows[R]]
+    fields: frozenset[str]
+    missing: str
+
+    async def get(self, uow: UowFactory, item_id: uuid.UUID, *, partner_id: uuid.UUID | None) -> R:
+        """One row the scope may see."""
+        return await _scoped_get(
+            uow, self.repository, item_id, partner_id=partner_id, missing=self.missing
+        )
+
+    async def update(
+        self,
+        uow: UowFactory,
+        item_id: uuid.UUID,
+        values: Mapping[str, Any],
+        *,
+        partner_id: uuid.UUID | None,
+    ) -> R:
+        """Change a visible row; an empty change reads it, so PATCH {} still 404s when missing."""
+        data = _only(values, self.fields)
+        async with uow() as unit:
+            repo = self.repository(unit.session)
+            if not data:
+                record = await repo.get(item_id, partner_id=partner_id)
+            else:
+                with constraint_conflicts():
+                    record = await repo.update(item_id, data, partner_id=partner_id)
+                    await unit.commit()
+        if record is None:
+            raise NotFoundError(self.missing)
+        return record
+
+    async def delete(
+        self, uow: UowFactory, item_id: uuid.UUID, *, partner_id: uuid.UUID | None
+    ) -> None:
+        """Remove a visible row; a rule that still needs it is a conflict."""
+        async with uow() as unit:
+            with constraint_conflicts():
+                found = await self.repository(unit.session).delete(item_id, partner_id=partner_id)
+                await unit.commit()
+        if not found:
+            raise NotFoundError(self.missing)
 
 
 # --- partners and their clients --------------------------------------------------------------
@@ -352,6 +485,7 @@ async def delete_client(
 _STATION_TYPE_FIELDS = frozenset(
     {"name", "plug_count", "efficiency", "current_type", "max_power_kw"}
 )
+_STATION_TYPES = _Scoped(StationTypeRepository, _STATION_TYPE_FIELDS, "station type not found")
 
 
 async def list_station_types(
@@ -375,11 +509,7 @@ async def list_station_types(
 
 async def get_station_type(*, uow: UowFactory, type_id: uuid.UUID) -> StationTypeRecord:
     """One station type."""
-    async with uow() as unit:
-        record = await StationTypeRepository(unit.session).get(type_id)
-    if record is None:
-        raise NotFoundError("station type not found")
-    return record
+    return await _STATION_TYPES.get(uow, type_id, partner_id=None)
 
 
 async def create_station_type(*, uow: UowFactory, values: Mapping[str, Any]) -> StationTypeRecord:
@@ -396,33 +526,19 @@ async def update_station_type(
     *, uow: UowFactory, type_id: uuid.UUID, values: Mapping[str, Any]
 ) -> StationTypeRecord:
     """Change a station type (admin); fewer plugs than connectors in use is a conflict."""
-    data = _only(values, _STATION_TYPE_FIELDS)
-    async with uow() as unit:
-        repo = StationTypeRepository(unit.session)
-        if not data:
-            record = await repo.get(type_id)
-        else:
-            with constraint_conflicts():
-                record = await repo.update(type_id, data)
-                await unit.commit()
-    if record is None:
-        raise NotFoundError("station type not found")
-    return record
+    return await _STATION_TYPES.update(uow, type_id, values, partner_id=None)
 
 
 async def delete_station_type(*, uow: UowFactory, type_id: uuid.UUID) -> None:
     """Remove a station type (admin); a type in use is a conflict."""
-    async with uow() as unit:
-        with constraint_conflicts():
-            found = await StationTypeRepository(unit.session).delete(type_id)
-            await unit.commit()
-    if not found:
-        raise NotFoundError("station type not found")
+    await _STATION_TYPES.delete(uow, type_id, partner_id=None)
 
 
 # --- sites -----------------------------------------------------------------------------------
 
-_SITE_FIELDS = frozenset({"name", "address", "latitude", "longitude"})
+_SITES = _Scoped(
+    SiteRepository, frozenset({"name", "address", "latitude", "longitude"}), "site not found"
+)
 
 
 async def list_sites(
@@ -438,36 +554,23 @@ async def list_sites(
     keyset = resolve_keyset(
         sorts=SITE_SORTS, sort=sort, default="created_at", cursor=cursor, limit=limit
     )
-    owner = _list_owner(partner_id, owner)
-    async with uow() as unit:
-        records = await SiteRepository(unit.session).list(
-            partner_id=partner_id, owner=owner, keyset=keyset
-        )
-    return _page(records, keyset)
+    filters = SiteFilter(owner=_list_owner(partner_id, owner))
+    return await _scoped_page(uow, SiteRepository, keyset, partner_id=partner_id, filters=filters)
 
 
 async def get_site(
     *, uow: UowFactory, partner_id: uuid.UUID | None, site_id: uuid.UUID
 ) -> SiteRecord:
     """One site of the caller's."""
-    async with uow() as unit:
-        record = await SiteRepository(unit.session).get(site_id, partner_id=partner_id)
-    if record is None:
-        raise NotFoundError("site not found")
-    return record
+    return await _SITES.get(uow, site_id, partner_id=partner_id)
 
 
 async def create_site(
     *, uow: UowFactory, partner_id: uuid.UUID | None, values: Mapping[str, Any]
 ) -> SiteRecord:
     """Add a site to the caller's partner (an admin names the partner)."""
-    data = _only(values, _SITE_FIELDS | {"partner_id"})
-    async with uow() as unit:
-        data["partner_id"] = await _owner_for_create(unit, partner_id, data.get("partner_id"))
-        with constraint_conflicts():
-            record = await SiteRepository(unit.session).add(data)
-            await unit.commit()
-    return record
+    data = _only(values, _SITES.fields | {"partner_id"})
+    return await _create_owned(uow, SiteRepository, data, partner_id=partner_id)
 
 
 async def update_site(
@@ -478,27 +581,12 @@ async def update_site(
     values: Mapping[str, Any],
 ) -> SiteRecord:
     """Change a site of the caller's."""
-    data = _only(values, _SITE_FIELDS)
-    async with uow() as unit:
-        repo = SiteRepository(unit.session)
-        if not data:
-            record = await repo.get(site_id, partner_id=partner_id)
-        else:
-            with constraint_conflicts():
-                record = await repo.update(site_id, data, partner_id=partner_id)
-                await unit.commit()
-    if record is None:
-        raise NotFoundError("site not found")
-    return record
+    return await _SITES.update(uow, site_id, values, partner_id=partner_id)
 
 
 async def delete_site(*, uow: UowFactory, partner_id: uuid.UUID | None, site_id: uuid.UUID) -> None:
     """Remove a site; its stations stay, without a site."""
-    async with uow() as unit:
-        found = await SiteRepository(unit.session).delete(site_id, partner_id=partner_id)
-        await unit.commit()
-    if not found:
-        raise NotFoundError("site not found")
+    await _SITES.delete(uow, site_id, partner_id=partner_id)
 
 
 # --- stations --------------------------------------------------------------------------------
@@ -520,7 +608,9 @@ _STATION_FIELDS = frozenset(
         "ocpp_password",
     }
 )
-_CONNECTOR_FIELDS = frozenset({"connector_number", "name", "priority"})
+_CONNECTORS = _Scoped(
+    ConnectorRepository, frozenset({"connector_number", "name", "priority"}), "connector not found"
+)
 _CHARGE_POINT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,48}$")
 
 
@@ -538,22 +628,18 @@ async def list_stations(
         sorts=STATION_SORTS, sort=sort, default="created_at", cursor=cursor, limit=limit
     )
     _list_owner(partner_id, filters.owner)
-    async with uow() as unit:
-        records = await StationRepository(unit.session).list(
-            partner_id=partner_id, filters=filters, keyset=keyset
-        )
-    return _page(records, keyset)
+    return await _scoped_page(
+        uow, StationRepository, keyset, partner_id=partner_id, filters=filters
+    )
 
 
 async def get_station(
     *, uow: UowFactory, partner_id: uuid.UUID | None, station_id: uuid.UUID
 ) -> StationRecord:
     """One live station of the caller's, with its connectors."""
-    async with uow() as unit:
-        record = await StationRepository(unit.session).get(station_id, partner_id=partner_id)
-    if record is None:
-        raise NotFoundError("station not found")
-    return record
+    return await _scoped_get(
+        uow, StationRepository, station_id, partner_id=partner_id, missing="station not found"
+    )
 
 
 async def _station_columns(data: dict[str, Any]) -> dict[str, Any]:
@@ -597,7 +683,7 @@ async def create_station(
 ) -> StationRecord:
     """Register a station, with its connectors, in one transaction."""
     data = await _station_columns(_only(values, _STATION_FIELDS))
-    items = [_only(item, _CONNECTOR_FIELDS) for item in connectors]
+    items = [_only(item, _CONNECTORS.fields) for item in connectors]
     async with uow() as unit:
         owner = await _owner_for_create(unit, partner_id, data.get("partner_id"))
         data["partner_id"] = owner
@@ -702,11 +788,7 @@ async def get_connector(
     *, uow: UowFactory, partner_id: uuid.UUID | None, connector_id: uuid.UUID
 ) -> ConnectorRecord:
     """One connector of the caller's live stations."""
-    async with uow() as unit:
-        record = await ConnectorRepository(unit.session).get(connector_id, partner_id=partner_id)
-    if record is None:
-        raise NotFoundError("connector not found")
-    return record
+    return await _CONNECTORS.get(uow, connector_id, partner_id=partner_id)
 
 
 async def create_connector(
@@ -717,7 +799,7 @@ async def create_connector(
     values: Mapping[str, Any],
 ) -> ConnectorRecord:
     """Add a connector to a station (numbered within plug_count, at most one priority)."""
-    item = _only(values, _CONNECTOR_FIELDS)
+    item = _only(values, _CONNECTORS.fields)
     async with uow() as unit:
         if not await StationRepository(unit.session).exists(station_id, partner_id=partner_id):
             raise NotFoundError("station not found")
@@ -735,34 +817,23 @@ async def update_connector(
     values: Mapping[str, Any],
 ) -> ConnectorRecord:
     """Change a connector's number, name or priority (status is reported by the charger)."""
-    data = _only(values, _CONNECTOR_FIELDS)
-    async with uow() as unit:
-        repo = ConnectorRepository(unit.session)
-        if not data:
-            record = await repo.get(connector_id, partner_id=partner_id)
-        else:
-            with constraint_conflicts():
-                record = await repo.update(connector_id, data, partner_id=partner_id)
-                await unit.commit()
-    if record is None:
-        raise NotFoundError("connector not found")
-    return record
+    return await _CONNECTORS.update(uow, connector_id, values, partner_id=partner_id)
 
 
 async def delete_connector(
     *, uow: UowFactory, partner_id: uuid.UUID | None, connector_id: uuid.UUID
 ) -> None:
     """Remove a connector."""
-    async with uow() as unit:
-        found = await ConnectorRepository(unit.session).delete(connector_id, partner_id=partner_id)
-        await unit.commit()
-    if not found:
-        raise NotFoundError("connector not found")
+    await _CONNECTORS.delete(uow, connector_id, partner_id=partner_id)
 
 
 # --- id tags ---------------------------------------------------------------------------------
 
-_ID_TAG_FIELDS = frozenset({"value", "status", "expires_at", "parent_id_tag"})
+_ID_TAGS = _Scoped(
+    IdTagRepository,
+    frozenset({"value", "status", "expires_at", "parent_id_tag"}),
+    "id tag not found",
+)
 
 
 async def list_id_tags(
@@ -779,35 +850,22 @@ async def list_id_tags(
         sorts=ID_TAG_SORTS, sort=sort, default="created_at", cursor=cursor, limit=limit
     )
     _list_owner(partner_id, filters.owner)
-    async with uow() as unit:
-        records = await IdTagRepository(unit.session).list(
-            partner_id=partner_id, filters=filters, keyset=keyset
-        )
-    return _page(records, keyset)
+    return await _scoped_page(uow, IdTagRepository, keyset, partner_id=partner_id, filters=filters)
 
 
 async def get_id_tag(
     *, uow: UowFactory, partner_id: uuid.UUID | None, tag_id: uuid.UUID
 ) -> IdTagRecord:
     """One id tag of the caller's."""
-    async with uow() as unit:
-        record = await IdTagRepository(unit.session).get(tag_id, partner_id=partner_id)
-    if record is None:
-        raise NotFoundError("id tag not found")
-    return record
+    return await _ID_TAGS.get(uow, tag_id, partner_id=partner_id)
 
 
 async def create_id_tag(
     *, uow: UowFactory, partner_id: uuid.UUID | None, values: Mapping[str, Any]
 ) -> IdTagRecord:
     """Add an id tag to the caller's partner (an admin names the partner)."""
-    data = _only(values, _ID_TAG_FIELDS | {"partner_id"})
-    async with uow() as unit:
-        data["partner_id"] = await _owner_for_create(unit, partner_id, data.get("partner_id"))
-        with constraint_conflicts():
-            record = await IdTagRepository(unit.session).add(data)
-            await unit.commit()
-    return record
+    data = _only(values, _ID_TAGS.fields | {"partner_id"})
+    return await _create_owned(uow, IdTagRepository, data, partner_id=partner_id)
 
 
 async def update_id_tag(
@@ -818,29 +876,14 @@ async def update_id_tag(
     values: Mapping[str, Any],
 ) -> IdTagRecord:
     """Change an id tag of the caller's."""
-    data = _only(values, _ID_TAG_FIELDS)
-    async with uow() as unit:
-        repo = IdTagRepository(unit.session)
-        if not data:
-            record = await repo.get(tag_id, partner_id=partner_id)
-        else:
-            with constraint_conflicts():
-                record = await repo.update(tag_id, data, partner_id=partner_id)
-                await unit.commit()
-    if record is None:
-        raise NotFoundError("id tag not found")
-    return record
+    return await _ID_TAGS.update(uow, tag_id, values, partner_id=partner_id)
 
 
 async def delete_id_tag(
     *, uow: UowFactory, partner_id: uuid.UUID | None, tag_id: uuid.UUID
 ) -> None:
     """Remove an id tag."""
-    async with uow() as unit:
-        found = await IdTagRepository(unit.session).delete(tag_id, partner_id=partner_id)
-        await unit.commit()
-    if not found:
-        raise NotFoundError("id tag not found")
+    await _ID_TAGS.delete(uow, tag_id, partner_id=partner_id)
 
 
 # --- transactions ----------------------------------------------------------------------------
@@ -865,21 +908,19 @@ async def list_transactions(
     keyset = resolve_keyset(
         sorts=TRANSACTION_SORTS, sort=sort, default="-started_at", cursor=cursor, limit=limit
     )
-    async with uow() as unit:
-        records = await TransactionRepository(unit.session).list(
-            partner_id=partner_id, filters=filters, keyset=keyset
-        )
-    return _page(records, keyset)
+    return await _scoped_page(
+        uow, TransactionRepository, keyset, partner_id=partner_id, filters=filters
+    )
 
 
 async def get_transaction(
     *, uow: UowFactory, partner_id: uuid.UUID | None, transaction_uuid: uuid.UUID
 ) -> TransactionRecord:
     """One transaction of the caller's live stations."""
-    async with uow() as unit:
-        record = await TransactionRepository(unit.session).get(
-            transaction_uuid, partner_id=partner_id
-        )
-    if record is None:
-        raise NotFoundError("transaction not found")
-    return record
+    return await _scoped_get(
+        uow,
+        TransactionRepository,
+        transaction_uuid,
+        partner_id=partner_id,
+        missing="transaction not found",
+    )
