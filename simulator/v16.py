@@ -7,12 +7,12 @@ central system assigns, sampled values are strings).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
+from simulator.adapter import VersionAdapter, status_answer
 from simulator.model import (
     BootReason,
-    BootResult,
     CommandTarget,
     Context,
     Fields,
@@ -24,7 +24,6 @@ from simulator.model import (
 from simulator.station import (
     DEFAULT_MEASURANDS,
     ConfigKey,
-    ConfigStore,
     ConfigTable,
     Connector,
     Sample,
@@ -117,11 +116,7 @@ def _sampled(samples: Sequence[Sample], context: Context) -> list[dict[str, Any]
     return result
 
 
-def _status_answer(outcome: Outcome, followup: Any = None) -> Answer:
-    return Answer(payload={"status": outcome.value}, followup=followup)
-
-
-class V16Adapter:
+class V16Adapter(VersionAdapter):
     """OCPP 1.6J mapping; stateless, one instance serves every 1.6 charger of the process."""
 
     protocol = PROTOCOL
@@ -129,29 +124,27 @@ class V16Adapter:
     meter_interval_key = "MeterValueSampleInterval"
     measurands_key = "MeterValuesSampledData"
     stop_measurands_key = "StopTxnSampledData"
+    config_table = CONFIG_TABLE
+    connector_count_key = "NumberOfConnectors"
+    missing_code = _MISSING
+    known_unsupported = _KNOWN_UNSUPPORTED
     id_tag_max_length = 20
 
     def __init__(self) -> None:
-        self._handlers: dict[str, Callable[[CommandTarget, Fields], Answer]] = {
-            "RemoteStartTransaction": self.on_remote_start_transaction,
-            "RemoteStopTransaction": self.on_remote_stop_transaction,
-            "Reset": self.on_reset,
-            "ChangeAvailability": self.on_change_availability,
-            "UnlockConnector": self.on_unlock_connector,
-            "TriggerMessage": self.on_trigger_message,
-            "GetConfiguration": self.on_get_configuration,
-            "ChangeConfiguration": self.on_change_configuration,
-            "ClearCache": self.on_clear_cache,
-            "DataTransfer": self.on_data_transfer,
-        }
-
-    def new_config(self, connectors: int, measurands: str | None) -> ConfigStore:
-        """The 1.6 configuration keys of a charger with ``connectors`` connectors."""
-        store = ConfigStore(CONFIG_TABLE)
-        store.put("NumberOfConnectors", str(connectors))
-        if measurands:
-            store.put(self.measurands_key, measurands)
-        return store
+        super().__init__(
+            {
+                "RemoteStartTransaction": self.on_remote_start_transaction,
+                "RemoteStopTransaction": self.on_remote_stop_transaction,
+                "Reset": self.on_reset,
+                "ChangeAvailability": self.on_change_availability,
+                "UnlockConnector": self.on_unlock_connector,
+                "TriggerMessage": self.on_trigger_message,
+                "GetConfiguration": self.on_get_configuration,
+                "ChangeConfiguration": self.on_change_configuration,
+                "ClearCache": self.on_clear_cache,
+                "DataTransfer": self.on_data_transfer,
+            }
+        )
 
     # the charger's CALLs ---------------------------------------------------------------------
 
@@ -166,18 +159,6 @@ class V16Adapter:
                 "firmwareVersion": station.firmware_version,
             },
         )
-
-    def parse_boot(self, payload: dict[str, Any]) -> BootResult:
-        """Status and heartbeat interval."""
-        interval = payload.get("interval")
-        return BootResult(
-            status=str(payload.get("status")),
-            interval=float(interval) if isinstance(interval, int | float) else 0.0,
-        )
-
-    def heartbeat(self) -> Request:
-        """Heartbeat."""
-        return Request("Heartbeat", {})
 
     def status(self, station: Station, number: int, *, force: bool = False) -> Request | None:
         """StatusNotification for a connector, or for the station itself as connector 0."""
@@ -286,38 +267,26 @@ class V16Adapter:
 
     # the central system's CALLs ----------------------------------------------------------------
 
-    def handle(self, target: CommandTarget, action: str, payload: Any) -> Answer:
-        """Dispatch to ``on_<action>``; unknown actions get NotImplemented."""
-        handler = self._handlers.get(action)
-        if handler is None:
-            if action in _KNOWN_UNSUPPORTED:
-                return Answer.error("NotSupported", f"{action} is not supported by this charger")
-            return Answer.error("NotImplemented", f"{action} is not a known action")
-        try:
-            return handler(target, Fields(payload, missing_code=_MISSING))
-        except PayloadError as exc:
-            return Answer.error(exc.code, exc.description)
-
     def on_remote_start_transaction(self, target: CommandTarget, fields: Fields) -> Answer:
         """Accepted and then really started, or Rejected when no connector can take it."""
         id_tag = fields.text("idTag", max_length=self.id_tag_max_length)
         connector_id = fields.integer("connectorId", required=False)
         if connector_id is not None and connector_id <= 0:
-            return _status_answer(Outcome.REJECTED)
+            return status_answer(Outcome.REJECTED)
         decision = target.remote_start(connector_id, id_tag)
-        return _status_answer(decision.outcome, decision.followup)
+        return status_answer(decision.outcome, decision.followup)
 
     def on_remote_stop_transaction(self, target: CommandTarget, fields: Fields) -> Answer:
         """Accepted for a running transaction, Rejected for an unknown id."""
         decision = target.remote_stop(str(fields.integer("transactionId")))
-        return _status_answer(decision.outcome, decision.followup)
+        return status_answer(decision.outcome, decision.followup)
 
     def on_reset(self, target: CommandTarget, fields: Fields) -> Answer:
         """Hard or Soft: stop sessions, reboot, boot again."""
         kind = fields.choice("type", ("Hard", "Soft"))
         reason = StopReason.HARD_RESET if kind == "Hard" else StopReason.SOFT_RESET
         decision = target.reset(reason, when_idle=False)
-        return _status_answer(decision.outcome, decision.followup)
+        return status_answer(decision.outcome, decision.followup)
 
     def on_change_availability(self, target: CommandTarget, fields: Fields) -> Answer:
         """Connector 0 is the whole station; Scheduled while a session runs."""
@@ -325,8 +294,8 @@ class V16Adapter:
         operative = fields.choice("type", ("Inoperative", "Operative")) == "Operative"
         decision = target.change_availability(number or None, operative)
         if decision.outcome is Outcome.UNKNOWN_CONNECTOR:
-            return _status_answer(Outcome.REJECTED)
-        return _status_answer(decision.outcome, decision.followup)
+            return status_answer(Outcome.REJECTED)
+        return status_answer(decision.outcome, decision.followup)
 
     def on_unlock_connector(self, target: CommandTarget, fields: Fields) -> Answer:
         """Unlocked (stopping a running session first), NotSupported for no such connector."""
@@ -340,7 +309,7 @@ class V16Adapter:
         requested = fields.choice("requestedMessage", tuple(_TRIGGERS))
         connector_id = fields.integer("connectorId", required=False)
         decision = target.trigger(_TRIGGERS[requested], connector_id)
-        return _status_answer(decision.outcome, decision.followup)
+        return status_answer(decision.outcome, decision.followup)
 
     def on_get_configuration(self, target: CommandTarget, fields: Fields) -> Answer:
         """Known keys with values and read-only flags; unknown ones listed apart."""
@@ -367,12 +336,3 @@ class V16Adapter:
             SetResult.REJECTED: "Rejected",
         }.get(result, "NotSupported")
         return Answer(payload={"status": status})
-
-    def on_clear_cache(self, target: CommandTarget, fields: Fields) -> Answer:
-        """The simulated charger keeps no authorization cache: nothing to refuse."""
-        return _status_answer(Outcome.ACCEPTED)
-
-    def on_data_transfer(self, target: CommandTarget, fields: Fields) -> Answer:
-        """No vendor extensions are known."""
-        fields.text("vendorId", max_length=255)
-        return Answer(payload={"status": "UnknownVendorId"})

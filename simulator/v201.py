@@ -7,24 +7,22 @@ with charger-generated ids and sequence numbers; configuration is ``Component.Va
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
+from simulator.adapter import VersionAdapter, status_answer
 from simulator.model import (
     BootReason,
-    BootResult,
     CommandTarget,
     Context,
     Fields,
     Outcome,
-    PayloadError,
     Request,
     Trigger,
 )
 from simulator.station import (
     DEFAULT_MEASURANDS,
     ConfigKey,
-    ConfigStore,
     ConfigTable,
     Connector,
     ConnectorStatus,
@@ -175,11 +173,7 @@ def _sampled(samples: Sequence[Sample], context: Context) -> list[dict[str, Any]
     return result
 
 
-def _status_answer(outcome: Outcome, followup: Any = None) -> Answer:
-    return Answer(payload={"status": outcome.value}, followup=followup)
-
-
-class V201Adapter:
+class V201Adapter(VersionAdapter):
     """OCPP 2.0.1 mapping; stateless, one instance serves every 2.0.1 charger of the process."""
 
     protocol = PROTOCOL
@@ -187,29 +181,27 @@ class V201Adapter:
     meter_interval_key = "SampledDataCtrlr.TxUpdatedInterval"
     measurands_key = "SampledDataCtrlr.TxUpdatedMeasurands"
     stop_measurands_key = "SampledDataCtrlr.TxEndedMeasurands"
+    config_table = CONFIG_TABLE
+    connector_count_key = "EVSE.Count"
+    missing_code = _MISSING
+    known_unsupported = _KNOWN_UNSUPPORTED
     id_tag_max_length = 36
 
     def __init__(self) -> None:
-        self._handlers: dict[str, Callable[[CommandTarget, Fields], Answer]] = {
-            "RequestStartTransaction": self.on_request_start_transaction,
-            "RequestStopTransaction": self.on_request_stop_transaction,
-            "Reset": self.on_reset,
-            "ChangeAvailability": self.on_change_availability,
-            "UnlockConnector": self.on_unlock_connector,
-            "TriggerMessage": self.on_trigger_message,
-            "GetVariables": self.on_get_variables,
-            "SetVariables": self.on_set_variables,
-            "ClearCache": self.on_clear_cache,
-            "DataTransfer": self.on_data_transfer,
-        }
-
-    def new_config(self, connectors: int, measurands: str | None) -> ConfigStore:
-        """The 2.0.1 variables of a charger with ``connectors`` EVSEs."""
-        store = ConfigStore(CONFIG_TABLE)
-        store.put("EVSE.Count", str(connectors))
-        if measurands:
-            store.put(self.measurands_key, measurands)
-        return store
+        super().__init__(
+            {
+                "RequestStartTransaction": self.on_request_start_transaction,
+                "RequestStopTransaction": self.on_request_stop_transaction,
+                "Reset": self.on_reset,
+                "ChangeAvailability": self.on_change_availability,
+                "UnlockConnector": self.on_unlock_connector,
+                "TriggerMessage": self.on_trigger_message,
+                "GetVariables": self.on_get_variables,
+                "SetVariables": self.on_set_variables,
+                "ClearCache": self.on_clear_cache,
+                "DataTransfer": self.on_data_transfer,
+            }
+        )
 
     # the charger's CALLs ---------------------------------------------------------------------
 
@@ -227,18 +219,6 @@ class V201Adapter:
                 },
             },
         )
-
-    def parse_boot(self, payload: dict[str, Any]) -> BootResult:
-        """Status and heartbeat interval."""
-        interval = payload.get("interval")
-        return BootResult(
-            status=str(payload.get("status")),
-            interval=float(interval) if isinstance(interval, int | float) else 0.0,
-        )
-
-    def heartbeat(self) -> Request:
-        """Heartbeat."""
-        return Request("Heartbeat", {})
 
     def status(self, station: Station, number: int, *, force: bool = False) -> Request | None:
         """StatusNotification for EVSE ``number`` (connector 1); the station has none."""
@@ -370,18 +350,6 @@ class V201Adapter:
 
     # the central system's CALLs ----------------------------------------------------------------
 
-    def handle(self, target: CommandTarget, action: str, payload: Any) -> Answer:
-        """Dispatch to ``on_<action>``; unknown actions get NotImplemented."""
-        handler = self._handlers.get(action)
-        if handler is None:
-            if action in _KNOWN_UNSUPPORTED:
-                return Answer.error("NotSupported", f"{action} is not supported by this charger")
-            return Answer.error("NotImplemented", f"{action} is not a known action")
-        try:
-            return handler(target, Fields(payload, missing_code=_MISSING))
-        except PayloadError as exc:
-            return Answer.error(exc.code, exc.description)
-
     def on_request_start_transaction(self, target: CommandTarget, fields: Fields) -> Answer:
         """Accepted and then really started, or Rejected when no EVSE can take it."""
         token = fields.object("idToken")
@@ -391,24 +359,24 @@ class V201Adapter:
         remote_start_id = fields.integer("remoteStartId")
         evse_id = fields.integer("evseId", required=False)
         if evse_id is not None and evse_id <= 0:
-            return _status_answer(Outcome.REJECTED)
+            return status_answer(Outcome.REJECTED)
         decision = target.remote_start(
             evse_id, id_token, remote_start_id=remote_start_id, id_type=token_type
         )
-        return _status_answer(decision.outcome, decision.followup)
+        return status_answer(decision.outcome, decision.followup)
 
     def on_request_stop_transaction(self, target: CommandTarget, fields: Fields) -> Answer:
         """Accepted for a running transaction, Rejected for an unknown id."""
         decision = target.remote_stop(fields.text("transactionId", max_length=36))
-        return _status_answer(decision.outcome, decision.followup)
+        return status_answer(decision.outcome, decision.followup)
 
     def on_reset(self, target: CommandTarget, fields: Fields) -> Answer:
         """Immediate reboots now; OnIdle waits for running transactions (Scheduled)."""
         kind = fields.choice("type", ("Immediate", "OnIdle"))
         if fields.integer("evseId", required=False) is not None:
-            return _status_answer(Outcome.REJECTED)  # resetting a single EVSE is not supported
+            return status_answer(Outcome.REJECTED)  # resetting a single EVSE is not supported
         decision = target.reset(StopReason.HARD_RESET, when_idle=kind == "OnIdle")
-        return _status_answer(decision.outcome, decision.followup)
+        return status_answer(decision.outcome, decision.followup)
 
     def on_change_availability(self, target: CommandTarget, fields: Fields) -> Answer:
         """No EVSE (or EVSE 0) is the whole station; Scheduled while a transaction runs."""
@@ -417,8 +385,8 @@ class V201Adapter:
         number = evse.integer("id") if evse is not None else None
         decision = target.change_availability(number or None, operative)
         if decision.outcome is Outcome.UNKNOWN_CONNECTOR:
-            return _status_answer(Outcome.REJECTED)
-        return _status_answer(decision.outcome, decision.followup)
+            return status_answer(Outcome.REJECTED)
+        return status_answer(decision.outcome, decision.followup)
 
     def on_unlock_connector(self, target: CommandTarget, fields: Fields) -> Answer:
         """Unlocked; refused during a transaction; UnknownConnector otherwise."""
@@ -441,7 +409,7 @@ class V201Adapter:
         evse = fields.object("evse", required=False)
         number = evse.integer("id") if evse is not None else None
         decision = target.trigger(_TRIGGERS[requested], number or None)
-        return _status_answer(decision.outcome, decision.followup)
+        return status_answer(decision.outcome, decision.followup)
 
     def _variable_key(self, item: Fields) -> tuple[dict[str, Any], dict[str, Any], str]:
         component = item.object("component")
@@ -501,12 +469,3 @@ class V201Adapter:
                 {"attributeStatus": status, "component": component, "variable": variable}
             )
         return Answer(payload={"setVariableResult": results})
-
-    def on_clear_cache(self, target: CommandTarget, fields: Fields) -> Answer:
-        """No authorization cache to refuse clearing."""
-        return _status_answer(Outcome.ACCEPTED)
-
-    def on_data_transfer(self, target: CommandTarget, fields: Fields) -> Answer:
-        """No vendor extensions are known."""
-        fields.text("vendorId", max_length=255)
-        return Answer(payload={"status": "UnknownVendorId"})
