@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from simulator.logs import Console, setup_logging
 from simulator.options import PROTOCOL_CHOICES, SCENARIOS, Options
@@ -29,6 +30,19 @@ examples:
   python -m simulator --count 2000 --protocol mixed --scenario idle --duration 60 --json out.json
 """
 
+#: Where the command line takes its defaults from (a frozen value, safe to share).
+_DEFAULTS = Options()
+
+
+def _defaulted(
+    group: argparse._ArgumentGroup, flag: str, help_text: str = "", **kwargs: Any
+) -> None:
+    """An option whose default is the ``Options`` field of the same name, shown in its help, so
+    the command line and a programmatic ``Options()`` cannot drift apart."""
+    default = getattr(_DEFAULTS, flag.removeprefix("--").replace("-", "_"))
+    help_text = f"{help_text} (%(default)s)" if help_text else "(%(default)s)"
+    group.add_argument(flag, default=default, help=help_text, **kwargs)
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line; every option has a default that makes a sensible demo."""
@@ -38,22 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    defaults = Options()
     fleet = parser.add_argument_group("fleet")
-    fleet.add_argument("--url", default=defaults.url, help="central system endpoint (%(default)s)")
-    fleet.add_argument("--count", type=int, default=defaults.count, help="chargers (%(default)s)")
-    fleet.add_argument(
-        "--protocol",
-        choices=PROTOCOL_CHOICES,
-        default=defaults.protocol,
-        help="OCPP version; mixed = half each (%(default)s)",
-    )
-    fleet.add_argument(
-        "--connectors", type=int, default=defaults.connectors, help="per charger (%(default)s)"
-    )
-    fleet.add_argument(
-        "--id-prefix", default=defaults.id_prefix, help="identities <prefix>00001... (%(default)s)"
-    )
+    _defaulted(fleet, "--url", "central system endpoint")
+    _defaulted(fleet, "--count", "chargers", type=int)
+    _defaulted(fleet, "--protocol", "OCPP version; mixed = half each", choices=PROTOCOL_CHOICES)
+    _defaulted(fleet, "--connectors", "per charger", type=int)
+    _defaulted(fleet, "--id-prefix", "identities <prefix>00001...")
     fleet.add_argument("--password", help="HTTP Basic password (OCPP security profile 1)")
     fleet.add_argument(
         "--power-kw",
@@ -65,32 +69,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     behaviour = parser.add_argument_group("behaviour")
-    behaviour.add_argument(
-        "--scenario", choices=SCENARIOS, default=defaults.scenario, help="(%(default)s)"
-    )
+    _defaulted(behaviour, "--scenario", choices=SCENARIOS)
     behaviour.add_argument(
         "--heartbeat",
         type=float,
         help="heartbeat interval in s (default: what the boot answer says)",
     )
-    behaviour.add_argument(
+    _defaulted(
+        behaviour,
         "--meter-interval",
+        "seconds between meter values during a transaction",
         type=float,
-        default=defaults.meter_interval,
-        help="seconds between meter values during a transaction (%(default)s)",
     )
-    behaviour.add_argument(
-        "--session",
-        type=float,
-        default=defaults.session,
-        help="mean session length in s (%(default)s)",
-    )
-    behaviour.add_argument(
-        "--pause",
-        type=float,
-        default=defaults.pause,
-        help="mean time between sessions in s (%(default)s)",
-    )
+    _defaulted(behaviour, "--session", "mean session length in s", type=float)
+    _defaulted(behaviour, "--pause", "mean time between sessions in s", type=float)
     behaviour.add_argument(
         "--duration", type=float, help="stop after this many seconds (default: run until Ctrl-C)"
     )
@@ -100,37 +92,16 @@ def build_parser() -> argparse.ArgumentParser:
     behaviour.add_argument("--seed", type=int, help="random seed for reproducible runs")
 
     scale = parser.add_argument_group("scale and timing")
-    scale.add_argument(
-        "--processes", type=int, default=defaults.processes, help="worker processes (%(default)s)"
-    )
-    scale.add_argument(
-        "--call-timeout", type=float, default=defaults.call_timeout, help="s (%(default)s)"
-    )
-    scale.add_argument(
-        "--connect-timeout", type=float, default=defaults.connect_timeout, help="s (%(default)s)"
-    )
-    scale.add_argument(
-        "--backoff-min",
-        type=float,
-        default=defaults.backoff_min,
-        help="first reconnect delay in s (%(default)s)",
-    )
-    scale.add_argument(
-        "--backoff-max",
-        type=float,
-        default=defaults.backoff_max,
-        help="longest reconnect delay in s (%(default)s)",
-    )
-    scale.add_argument(
-        "--reboot-delay",
-        type=float,
-        default=defaults.reboot_delay,
-        help="s a Reset takes (%(default)s)",
-    )
+    _defaulted(scale, "--processes", "worker processes", type=int)
+    _defaulted(scale, "--call-timeout", "s", type=float)
+    _defaulted(scale, "--connect-timeout", "s", type=float)
+    _defaulted(scale, "--backoff-min", "first reconnect delay in s", type=float)
+    _defaulted(scale, "--backoff-max", "longest reconnect delay in s", type=float)
+    _defaulted(scale, "--reboot-delay", "s a Reset takes", type=float)
 
     api = parser.add_argument_group("registration through the REST API")
     api.add_argument("--register", action="store_true", help="create stations and id tags first")
-    api.add_argument("--api", default=defaults.api, help="REST API base URL (%(default)s)")
+    _defaulted(api, "--api", "REST API base URL")
     api.add_argument("--client-id", help="API client id (an admin, or an operator of a partner)")
     api.add_argument("--client-secret", help="API client secret")
 
@@ -138,18 +109,13 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument(
         "--json", dest="json_path", metavar="FILE", help="write the summary as JSON"
     )
-    output.add_argument(
+    _defaulted(
+        output,
         "--report-interval",
+        "seconds between progress lines when not on a terminal",
         type=float,
-        default=defaults.report_interval,
-        help="seconds between progress lines when not on a terminal (%(default)s)",
     )
-    output.add_argument(
-        "--log-level",
-        default=defaults.log_level,
-        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
-        help="(%(default)s)",
-    )
+    _defaulted(output, "--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
     return parser
 
 
