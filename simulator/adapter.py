@@ -33,7 +33,12 @@ class VersionAdapter:
     measurands_key: str
 
     def __init__(self, handlers: dict[str, Callable[[CommandTarget, Fields], Answer]]) -> None:
-        self._handlers = handlers
+        """``handlers``: this version's actions; ClearCache and DataTransfer are added here."""
+        self._handlers = {
+            **handlers,
+            "ClearCache": self.on_clear_cache,
+            "DataTransfer": self.on_data_transfer,
+        }
 
     def new_config(self, connectors: int, measurands: str | None) -> ConfigStore:
         """This version's configuration of a charger with ``connectors`` connectors."""

@@ -141,8 +141,6 @@ class V16Adapter(VersionAdapter):
                 "TriggerMessage": self.on_trigger_message,
                 "GetConfiguration": self.on_get_configuration,
                 "ChangeConfiguration": self.on_change_configuration,
-                "ClearCache": self.on_clear_cache,
-                "DataTransfer": self.on_data_transfer,
             }
         )
 

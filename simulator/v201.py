@@ -198,8 +198,6 @@ class V201Adapter(VersionAdapter):
                 "TriggerMessage": self.on_trigger_message,
                 "GetVariables": self.on_get_variables,
                 "SetVariables": self.on_set_variables,
-                "ClearCache": self.on_clear_cache,
-                "DataTransfer": self.on_data_transfer,
             }
         )
 
