@@ -181,10 +181,21 @@ def _record(cls: type[R], row: Any, **extra: Any) -> R:
     return cls(**values)
 
 
-def _station_record(row: Station, connectors: Iterable[ConnectorRecord] = ()) -> StationRecord:
+def _station_record(row: Any, connectors: Iterable[ConnectorRecord] = ()) -> StationRecord:
     # asyncpg returns INET as ipaddress objects; the API speaks strings.
     ip = None if row.ip_address is None else str(row.ip_address)
     return _record(StationRecord, row, ip_address=ip, connectors=tuple(connectors))
+
+
+#: Plain column selects for the hot reads (station pages, one station, their connectors): rows
+#: instead of ORM objects skip the identity map and instance state, which cost ~20 us per object
+#: (a page of 50 stations with 100 connectors: a few ms of CPU per request under load).
+STATION_COLUMNS: tuple[Any, ...] = tuple(
+    getattr(Station, f.name) for f in fields(StationRecord) if f.name != "connectors"
+)
+CONNECTOR_COLUMNS: tuple[Any, ...] = tuple(
+    getattr(Connector, f.name) for f in fields(ConnectorRecord)
+)
 
 
 # --- keyset pages ----------------------------------------------------------------------------
@@ -248,6 +259,13 @@ class _Repository:
     async def _row(self, stmt: Any) -> Any:
         result = await self._session.execute(stmt, execution_options=_FRESH)
         return result.scalar_one_or_none()
+
+    async def _tuples(self, stmt: Any) -> list[Any]:
+        """Rows of a column select (read-only: no ORM objects to build)."""
+        return list((await self._session.execute(stmt)).all())
+
+    async def _tuple(self, stmt: Any) -> Any:
+        return (await self._session.execute(stmt)).one_or_none()
 
 
 # --- partners and clients --------------------------------------------------------------------
@@ -511,8 +529,8 @@ class StationRepository(_Repository):
         self, station_id: uuid.UUID, *, partner_id: uuid.UUID | None
     ) -> StationRecord | None:
         """A live station the scope may see, with its connectors."""
-        row = await self._row(
-            select(Station).where(Station.id == station_id, *_live_station(partner_id))
+        row = await self._tuple(
+            select(*STATION_COLUMNS).where(Station.id == station_id, *_live_station(partner_id))
         )
         if row is None:
             return None
@@ -536,7 +554,7 @@ class StationRepository(_Repository):
         (``ix_connector_status``), online (``ix_station_online``), firmware
         (``ix_station_firmware_version``), ``q`` (the two trigram indexes).
         """
-        stmt = select(Station).where(*_live_station(partner_id))
+        stmt = select(*STATION_COLUMNS).where(*_live_station(partner_id))
         if filters.owner is not None:
             stmt = stmt.where(Station.partner_id == filters.owner)
         if filters.type_id is not None:
@@ -567,7 +585,7 @@ class StationRepository(_Repository):
                     Station.charge_point_id.ilike(pattern, escape="\\"),
                 )
             )
-        rows = await self._rows(_keyset(stmt, STATION_SORTS, Station.id, keyset))
+        rows = await self._tuples(_keyset(stmt, STATION_SORTS, Station.id, keyset))
         connectors = await ConnectorRepository(self._session).of_stations([r.id for r in rows])
         return [_station_record(row, connectors.get(row.id, ())) for row in rows]
 
@@ -628,8 +646,8 @@ class ConnectorRepository(_Repository):
         """Connectors of several stations, by station, ordered by number (one query)."""
         if not station_ids:
             return {}
-        rows = await self._rows(
-            select(Connector)
+        rows = await self._tuples(
+            select(*CONNECTOR_COLUMNS)
             .where(Connector.station_id.in_(station_ids))
             .order_by(Connector.station_id, Connector.connector_number)
         )

@@ -29,24 +29,37 @@ CONFLICTS = (
 )
 
 
+def _shallow(record: Any) -> dict[str, Any]:
+    """A record's fields as a dict, values as they are.
+
+    ``dataclasses.asdict`` deep-copies every value (UUIDs, datetimes) and recurses: on a page
+    of 50 stations that was a third of the API's CPU under the bench's load.
+    """
+    return {field.name: getattr(record, field.name) for field in dataclasses.fields(record)}
+
+
 def _station_out(record: StationRecord, live: StationLiveState | None) -> StationOut:
     """The record (description) merged with the live state read just after it."""
-    data: dict[str, Any] = dataclasses.asdict(record)
+    data = _shallow(record)
     running: dict[uuid.UUID, Any] = {}
     if live is not None:
         data["online"] = live.online
         data["last_seen_at"] = live.last_seen_at
-        data["active_transactions"] = [dataclasses.asdict(tx) for tx in live.active_transactions]
+        data["active_transactions"] = [_shallow(tx) for tx in live.active_transactions]
         running = {
             connector.id: None
             if connector.active_transaction is None
-            else dataclasses.asdict(connector.active_transaction)
+            else _shallow(connector.active_transaction)
             for connector in live.connectors
         }
     else:  # deleted between the two reads: show the description alone
         data["active_transactions"] = []
-    for connector in data["connectors"]:
-        connector["active_transaction"] = running.get(connector["id"])
+    connectors = []
+    for connector in record.connectors:
+        fields = _shallow(connector)
+        fields["active_transaction"] = running.get(connector.id)
+        connectors.append(fields)
+    data["connectors"] = connectors
     return StationOut.model_validate(data)
 
 
