@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import uuid
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Sequence
+from types import TracebackType
+from typing import Any, Self
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.repositories.catalog import StationFilter, StationRecord
 from core.repositories.history import StationLiveState
 from core.services import catalog, history
+from core.uow import UnitOfWork
 from management_api.endpoints import ANY_ROLE, WRITERS, Reply, operation, scope_of, uow_of
 from management_api.schemas.common import Page
 from management_api.schemas.stations import (
@@ -63,12 +67,51 @@ def _station_out(record: StationRecord, live: StationLiveState | None) -> Statio
     return StationOut.model_validate(data)
 
 
+class _Lent(UnitOfWork):
+    """An open unit of work lent to a service: the service's block neither ends nor commits it.
+
+    A station read is two service calls (the description, then the live state); each opening
+    its own unit cost a second pool checkout with its pre-ping, BEGIN and ROLLBACK per request,
+    a quarter of the database round trips of a station page.
+    """
+
+    def __init__(self, unit: UnitOfWork) -> None:
+        self._unit = unit
+
+    @property
+    def session(self) -> AsyncSession:
+        return self._unit.session
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
+    async def commit(self) -> None:
+        raise RuntimeError("a lent unit of work is read-only")
+
+
+@contextlib.asynccontextmanager
+async def _reads(request: web.Request) -> AsyncIterator[Callable[[], UnitOfWork]]:
+    """One unit of work (one connection, one transaction) for all reads of a request."""
+    async with uow_of(request)() as unit:
+        yield lambda: _Lent(unit)
+
+
 async def _with_live_state(
-    request: web.Request, records: Sequence[StationRecord]
+    request: web.Request,
+    records: Sequence[StationRecord],
+    uow: Callable[[], UnitOfWork] | None = None,
 ) -> list[StationOut]:
     """Station responses with their live state, read for the whole batch at once (no N+1)."""
     live = await history.station_live_state(
-        uow=uow_of(request),
+        uow=uow or uow_of(request),
         station_ids=[record.id for record in records],
         partner_id=scope_of(request),
     )
@@ -97,26 +140,28 @@ async def list_stations(request: web.Request, query: StationListParams) -> Page[
         firmware_version=query.firmware_version,
         q=query.q,
     )
-    page = await catalog.list_stations(
-        uow=uow_of(request),
-        partner_id=scope_of(request),
-        filters=filters,
-        sort=query.sort,
-        cursor=query.cursor,
-        limit=query.limit,
-    )
-    return Page[StationOut](
-        items=await _with_live_state(request, page.items), next_cursor=page.next_cursor
-    )
+    async with _reads(request) as uow:
+        page = await catalog.list_stations(
+            uow=uow,
+            partner_id=scope_of(request),
+            filters=filters,
+            sort=query.sort,
+            cursor=query.cursor,
+            limit=query.limit,
+        )
+        items = await _with_live_state(request, page.items, uow)
+    return Page[StationOut](items=items, next_cursor=page.next_cursor)
 
 
 @operation(tag="stations", roles=ANY_ROLE, response=StationOut)
 async def get_station(request: web.Request, station_id: uuid.UUID) -> StationOut:
     """Get a station with its connectors and live state."""
-    record = await catalog.get_station(
-        uow=uow_of(request), partner_id=scope_of(request), station_id=station_id
-    )
-    return await _one(request, record)
+    async with _reads(request) as uow:
+        record = await catalog.get_station(
+            uow=uow, partner_id=scope_of(request), station_id=station_id
+        )
+        (out,) = await _with_live_state(request, [record], uow)
+    return out
 
 
 @operation(
