@@ -166,7 +166,10 @@ class ApiLoadResult:
     ok: int = 0
     errors: dict[str, int] = field(default_factory=dict)
     latencies_ms: list[float] = field(default_factory=list)
+    #: The sending window (first to last start): the rate the client achieved is sent / this.
     seconds: float = 0.0
+    #: Sending window plus the drain after it: answers / this is the rate the server achieved.
+    total_seconds: float = 0.0
     late_starts: int = 0
 
 
@@ -234,6 +237,7 @@ async def fixed_rate(
             task.add_done_callback(tasks.discard)
             n += 1
         result.sent = n
+        result.seconds = time.perf_counter() - begin
         if tasks:
             # What has not come back 5 s after the last request is counted, not waited for.
             _, unfinished = await asyncio.wait(tasks, timeout=5)
@@ -241,7 +245,7 @@ async def fixed_rate(
                 task.cancel()
             if unfinished:
                 result.errors["unfinished"] = len(unfinished)
-        result.seconds = time.perf_counter() - begin
+        result.total_seconds = time.perf_counter() - begin
     return result
 
 

