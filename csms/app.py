@@ -128,9 +128,7 @@ async def serve_csms(
             recorder = await stack.enter_async_context(CommandRecorder.from_resources(resources))
         # Told by the gateway about each connect (no event-bus subscription: with Redis that
         # would decode every event of the fleet here only to find the connects).
-        dispatcher = await stack.enter_async_context(
-            QueuedCommandDispatcher(recorder=recorder, trigger_types=())
-        )
+        dispatcher = await stack.enter_async_context(QueuedCommandDispatcher(recorder=recorder))
         gateway = Gateway(
             service=service,
             dialects=build_dialects(),

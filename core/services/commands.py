@@ -20,7 +20,7 @@ import asyncio
 import enum
 import functools
 import uuid
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from config.logging import get_logger
 from core.bus.commands import CommandBus, CommandReply, CommandRequest, StationNotConnectedError
-from core.bus.events import Event, EventBus, EventType, Subscription
+from core.bus.events import Event, EventBus, EventType
 from core.clock import Clock
 from core.domain.enums import CommandAction, CommandStatus
 from core.errors import NotFoundError, StationOfflineError, ValidationFailedError
@@ -682,8 +682,7 @@ class QueuedCommandDispatcher:
     connects (``station_connected``): listening on the event bus instead would make every csms
     decode every event of the fleet only to find the connects. The stations of a burst of
     connects (a storm) share one indexed query that keeps only those with queued commands, so a
-    connect costs no database session of its own. ``trigger_types`` optionally still listens on
-    the bus (for a process that does not hold the sockets); empty = no subscription. Every
+    connect costs no database session of its own. Every
     ``sweep_interval`` seconds it expires stale commands and retries queued ones of online
     stations (which covers a command queued by another process while its station was
     connecting, and a connect this process missed).
@@ -694,16 +693,11 @@ class QueuedCommandDispatcher:
         *,
         recorder: CommandRecorder,
         sweep_interval: float | None = 30.0,
-        trigger_types: Collection[EventType] = (EventType.STATION_CONNECTED,),
-        max_queue: int = 10_000,
         sweep_batch: int = 100,
     ) -> None:
         self._recorder = recorder
         self._sweep_interval = sweep_interval
-        self._trigger_types = frozenset(trigger_types)
-        self._max_queue = max_queue
         self._sweep_batch = sweep_batch
-        self._subscription: Subscription | None = None
         self._background: list[asyncio.Task[None]] = []
         self._stations: dict[uuid.UUID, asyncio.Task[None]] = {}
         self._again: set[uuid.UUID] = set()
@@ -713,21 +707,16 @@ class QueuedCommandDispatcher:
         self._closing = False
 
     async def start(self) -> None:
-        """Subscribe now (with trigger types), so no connect event after ``start`` is missed."""
+        """Start the periodic sweep (connects arrive through ``station_connected``)."""
         self._closing = False
-        if self._trigger_types:
-            self._subscription = self._recorder.event_bus.subscribe(max_queue=self._max_queue)
-            self._background.append(asyncio.create_task(self._listen(), name="queued-commands"))
         if self._sweep_interval:
             self._background.append(
                 asyncio.create_task(self._sweep_forever(), name="command-sweeper")
             )
 
     async def close(self) -> None:
-        """Stop listening and sweeping; cancel deliveries in progress."""
+        """Stop sweeping; cancel lookups and deliveries in progress."""
         self._closing = True
-        if self._subscription is not None:
-            self._subscription.close()
         tasks = [*self._background, *self._stations.values()]
         if self._checker is not None:
             tasks.append(self._checker)
@@ -811,19 +800,6 @@ class QueuedCommandDispatcher:
             if self._checker is not None:
                 pending.append(self._checker)
             await asyncio.gather(*pending, return_exceptions=True)
-
-    async def _listen(self) -> None:
-        while not self._closing:
-            subscription = self._subscription
-            assert subscription is not None
-            async for event in subscription:
-                if event.type in self._trigger_types:
-                    self.station_connected(event.station_id)
-            if not subscription.dropped:
-                return
-            # Fell behind: resubscribe; the sweep finds what the lost events would have said.
-            log.warning("queued_commands_subscription_dropped")
-            self._subscription = self._recorder.event_bus.subscribe(max_queue=self._max_queue)
 
     async def sweep(self) -> None:
         """Expire stale commands and retry queued ones of stations that are online now."""

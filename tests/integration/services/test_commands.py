@@ -368,18 +368,9 @@ async def test_queued_commands_are_delivered_in_order_when_the_station_connects(
         issued.append(outcome.record.id)
     assert charger.received == []
 
-    async with QueuedCommandDispatcher(recorder=recorder, sweep_interval=None):
+    async with QueuedCommandDispatcher(recorder=recorder, sweep_interval=None) as dispatcher:
         charger.connected.add(station.charge_point_id)
-        await resources.event_bus.publish(
-            Event(
-                type=EventType.STATION_CONNECTED,
-                station_id=station.id,
-                charge_point_id=station.charge_point_id,
-                partner_id=station.partner_id,
-                at=datetime.now(UTC),
-                data={"ocpp_protocol": "ocpp1.6"},
-            )
-        )
+        dispatcher.station_connected(station.id)  # what the csms gateway calls on a connect
         completed = [await next_completed(events), await next_completed(events)]
 
     assert [uuid.UUID(e.data["command_id"]) for e in completed] == issued
