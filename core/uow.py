@@ -6,6 +6,7 @@ calls ``await uow.commit()`` once; leaving the block without committing rolls ba
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
@@ -51,6 +52,42 @@ class UnitOfWork:
     async def rollback(self) -> None:
         """Discard everything done since the last commit."""
         await self.session.rollback()
+
+    def lend(self) -> Callable[[], UnitOfWork]:
+        """A factory for services that read inside this open unit instead of opening their own.
+
+        Several service calls of one request then share one pool checkout, pre-ping and
+        BEGIN/ROLLBACK. The borrowed units neither end nor commit this one.
+        """
+        return lambda: _BorrowedUnitOfWork(self)
+
+
+class _BorrowedUnitOfWork(UnitOfWork):
+    """Another block's open unit of work, lent read-only to a service."""
+
+    def __init__(self, lender: UnitOfWork) -> None:
+        super().__init__(lender._session_factory)
+        self._lender = lender
+
+    @property
+    def session(self) -> AsyncSession:
+        """The lender's session."""
+        return self._lender.session
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
+    async def commit(self) -> None:
+        """Refused: the lender owns the transaction."""
+        raise RuntimeError("a lent unit of work is read-only")
 
 
 class UnitOfWorkFactory:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
-from types import TracebackType
-from typing import Any, Self
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.repositories.catalog import StationFilter, StationRecord
 from core.repositories.history import StationLiveState
@@ -67,43 +64,6 @@ def _station_out(record: StationRecord, live: StationLiveState | None) -> Statio
     return StationOut.model_validate(data)
 
 
-class _Lent(UnitOfWork):
-    """An open unit of work lent to a service: the service's block neither ends nor commits it.
-
-    A station read is two service calls (the description, then the live state); each opening
-    its own unit cost a second pool checkout with its pre-ping, BEGIN and ROLLBACK per request,
-    a quarter of the database round trips of a station page.
-    """
-
-    def __init__(self, unit: UnitOfWork) -> None:
-        self._unit = unit
-
-    @property
-    def session(self) -> AsyncSession:
-        return self._unit.session
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        return None
-
-    async def commit(self) -> None:
-        raise RuntimeError("a lent unit of work is read-only")
-
-
-@contextlib.asynccontextmanager
-async def _reads(request: web.Request) -> AsyncIterator[Callable[[], UnitOfWork]]:
-    """One unit of work (one connection, one transaction) for all reads of a request."""
-    async with uow_of(request)() as unit:
-        yield lambda: _Lent(unit)
-
-
 async def _with_live_state(
     request: web.Request,
     records: Sequence[StationRecord],
@@ -140,7 +100,8 @@ async def list_stations(request: web.Request, query: StationListParams) -> Page[
         firmware_version=query.firmware_version,
         q=query.q,
     )
-    async with _reads(request) as uow:
+    async with uow_of(request)() as unit:
+        uow = unit.lend()
         page = await catalog.list_stations(
             uow=uow,
             partner_id=scope_of(request),
@@ -156,7 +117,8 @@ async def list_stations(request: web.Request, query: StationListParams) -> Page[
 @operation(tag="stations", roles=ANY_ROLE, response=StationOut)
 async def get_station(request: web.Request, station_id: uuid.UUID) -> StationOut:
     """Get a station with its connectors and live state."""
-    async with _reads(request) as uow:
+    async with uow_of(request)() as unit:
+        uow = unit.lend()
         record = await catalog.get_station(
             uow=uow, partner_id=scope_of(request), station_id=station_id
         )
