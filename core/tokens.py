@@ -26,6 +26,10 @@ class TokenStore(ABC):
     async def revoke(self, jti: str) -> None:
         """Kill the token now (no-op when unknown)."""
 
+    @abstractmethod
+    async def revoke_client(self, client_id: str) -> None:
+        """Kill the client's live token, if any (the client was disabled or removed)."""
+
     async def close(self) -> None:
         """Release resources."""
 
@@ -74,12 +78,25 @@ class InMemoryTokenStore(TokenStore):
         """Forget the token."""
         self._forget(jti)
 
+    async def revoke_client(self, client_id: str) -> None:
+        """Forget the client's current token."""
+        current = self._current.get(client_id)
+        if current is not None:
+            self._forget(current)
+
 
 _ISSUE_LUA = """
 local previous = redis.call('GET', KEYS[1])
 if previous then redis.call('DEL', ARGV[3] .. previous) end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 redis.call('SET', ARGV[3] .. ARGV[1], ARGV[4], 'PX', ARGV[2])
+return 1
+"""
+
+_REVOKE_CLIENT_LUA = """
+local current = redis.call('GET', KEYS[1])
+if current then redis.call('DEL', ARGV[1] .. current) end
+redis.call('DEL', KEYS[1])
 return 1
 """
 
@@ -91,6 +108,7 @@ class RedisTokenStore(TokenStore):
         self._redis = redis
         self._prefix = prefix
         self._issue = redis.register_script(_ISSUE_LUA)
+        self._revoke_client = redis.register_script(_REVOKE_CLIENT_LUA)
 
     async def issue(self, client_id: str, jti: str, ttl_seconds: float) -> None:
         """Atomically replace the client's live token."""
@@ -106,3 +124,9 @@ class RedisTokenStore(TokenStore):
     async def revoke(self, jti: str) -> None:
         """Delete the token key."""
         await self._redis.delete(f"{self._prefix}jti:{jti}")
+
+    async def revoke_client(self, client_id: str) -> None:
+        """Atomically delete the client's live token and its pointer."""
+        await self._revoke_client(
+            keys=[f"{self._prefix}client:{client_id}"], args=[f"{self._prefix}jti:"]
+        )

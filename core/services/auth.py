@@ -151,15 +151,9 @@ class TokenService:
         log.info("token_revoked", client_id=principal.client_id)
 
     async def kill_client_tokens(self, client_ids: Iterable[str]) -> None:
-        """Make sure the clients hold no live token (they were disabled or removed).
-
-        The store keeps one live token per client: issuing a throw-away token replaces the
-        client's real one, and revoking the throw-away leaves nothing live.
-        """
+        """Make sure the clients hold no live token (they were disabled or removed)."""
         for client_id in client_ids:
-            placeholder = secrets.token_hex(16)
-            await self._store.issue(client_id, placeholder, 1)
-            await self._store.revoke(placeholder)
+            await self._store.revoke_client(client_id)
 
     async def _issue(self, client: ApiClientRecord) -> IssuedToken:
         now = self._clock.now()

@@ -104,6 +104,17 @@ async def test_new_token_kills_previous_of_same_client_only(token_store: TokenSt
     assert await token_store.is_live("b-1")
 
 
+async def test_revoking_a_client_kills_its_live_token_only(token_store: TokenStore) -> None:
+    await token_store.issue("client-a", "a-1", ttl_seconds=60)
+    await token_store.issue("client-b", "b-1", ttl_seconds=60)
+    await token_store.revoke_client("client-a")
+    assert not await token_store.is_live("a-1")
+    assert await token_store.is_live("b-1")
+    await token_store.revoke_client("client-never-issued")  # no-op
+    await token_store.issue("client-a", "a-2", ttl_seconds=60)
+    assert await token_store.is_live("a-2")
+
+
 async def test_tokens_expire(token_store: TokenStore) -> None:
     await token_store.issue("client-a", "short", ttl_seconds=0.2)
     assert await token_store.is_live("short")
